@@ -1,0 +1,65 @@
+/* JSON-lines audit sink. Each record is written with one write(2) on an
+ * O_APPEND descriptor under an exclusive flock, so that concurrent runs
+ * never interleave lines. The file is created 0600: it holds outputs. */
+#include "audit/audit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "basic/cleanup.h"
+#include "basic/fd.h"
+
+static void run_id(char out[33]) {
+        unsigned char b[16];
+        if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b)
+                memset(b, 0, sizeof b);
+        for (int i = 0; i < 16; i++)
+                snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+int audit_append(const char *path, json_t *doc, const char *policy_digest, const char *subject_kind,
+                 const char *subject_digest, ward_error *err) {
+        char id[33], when[64];
+        struct timespec ts;
+        struct tm tm;
+        run_id(id);
+        clock_gettime(CLOCK_REALTIME, &ts);
+        gmtime_r(&ts.tv_sec, &tm);
+        size_t n = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(when + n, sizeof when - n, ".%03ldZ", ts.tv_nsec / 1000000);
+
+        json_t *rec = json_deep_copy(doc);
+        if (!rec)
+                return err_set(err, -ENOMEM, "audit: out of memory");
+        json_object_set_new(rec, "run_id", json_string(id));
+        json_object_set_new(rec, "time", json_string(when));
+        json_object_set_new(rec, "policy_sha256", json_string(policy_digest));
+        json_object_set_new(rec, subject_kind, json_string(subject_digest));
+        _cleanup_free_ char *line = json_dumps(rec, JSON_COMPACT);
+        json_decref(rec);
+        if (!line)
+                return err_set(err, -ENOMEM, "audit: out of memory");
+        size_t len = strlen(line);
+        line[len] = '\0';
+        _cleanup_free_ char *out = malloc(len + 2);
+        if (!out)
+                return err_set(err, -ENOMEM, "audit: out of memory");
+        memcpy(out, line, len);
+        out[len] = '\n';
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return err_set(err, -errno, "audit %s: %s", path, strerror(errno));
+        if (flock(fd, LOCK_EX) < 0)
+                return err_set(err, -errno, "audit %s: lock: %s", path, strerror(errno));
+        int r = fd_write_full(fd, out, len + 1);
+        if (r < 0)
+                return err_set(err, r, "audit %s: %s", path, strerror(-r));
+        return 0;
+}

@@ -1,0 +1,15 @@
+/* SHA-256 digests as lowercase hex, for audit records. */
+#pragma once
+
+#include <stddef.h>
+
+#define DIGEST_HEX_LEN 65 /* 64 hex digits and a NUL */
+
+void digest_sha256_hex(const void *data, size_t len, char out[DIGEST_HEX_LEN]);
+
+/* A digest fed in pieces (argv is fed as each argument and its NUL, so that
+ * `printf '%s\0' ARGS | sha256sum` gives the same digest). */
+typedef struct digest_ctx digest_ctx;
+digest_ctx *digest_new(void);
+void digest_add(digest_ctx *c, const void *data, size_t len);
+void digest_finish(digest_ctx *c, char out[DIGEST_HEX_LEN]); /* frees c */

@@ -1,0 +1,49 @@
+/* Error objects: a negative errno plus a bounded, one-line message. */
+#include "basic/error.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static void one_line(char *s) {
+        for (; *s; s++)
+                if (*s == '\n' || *s == '\r')
+                        *s = ' ';
+}
+
+int err_set(ward_error *err, int code, const char *fmt, ...) {
+        if (code > 0)
+                code = -code;
+        if (code == 0)
+                code = -EINVAL;
+        if (!err)
+                return code;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+        one_line(err->msg);
+        err->code = code;
+        return code;
+}
+
+int err_prefix(ward_error *err, const char *fmt, ...) {
+        if (!err)
+                return -EINVAL;
+        char prefix[WARD_ERROR_MAX], old[WARD_ERROR_MAX];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(prefix, sizeof prefix, fmt, ap);
+        va_end(ap);
+        memcpy(old, err->msg, sizeof old);
+        snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
+        one_line(err->msg);
+        return err->code ? err->code : -EINVAL;
+}
+
+void err_clear(ward_error *err) {
+        if (!err)
+                return;
+        err->code = 0;
+        err->msg[0] = '\0';
+}

@@ -1,0 +1,171 @@
+/* File descriptor helpers. Every fd ward opens is O_CLOEXEC. */
+#include "basic/fd.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "basic/cleanup.h"
+
+ssize_t fd_read_full(int fd, void *buf, size_t len) {
+        size_t done = 0;
+        while (done < len) {
+                ssize_t n = read(fd, (char *)buf + done, len - done);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                done += (size_t)n;
+        }
+        return (ssize_t)done;
+}
+
+int fd_write_full(int fd, const void *buf, size_t len) {
+        size_t done = 0;
+        while (done < len) {
+                ssize_t n = write(fd, (const char *)buf + done, len - done);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                done += (size_t)n;
+        }
+        return 0;
+}
+
+int fd_read_file(const char *path, size_t max, char **ret, size_t *ret_len) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        _cleanup_free_ char *buf = malloc(max + 1);
+        if (!buf)
+                return -ENOMEM;
+        ssize_t n = fd_read_full(fd, buf, max + 1);
+        if (n < 0)
+                return (int)n;
+        if ((size_t)n > max)
+                return -EFBIG;
+        buf[n] = '\0';
+        if (ret_len)
+                *ret_len = (size_t)n;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int fd_write_file(const char *path, const char *data) {
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        return fd_write_full(fd, data, strlen(data));
+}
+
+int fd_send(int sock, const int *fds, unsigned n) {
+        char byte = 'F';
+        struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+        union {
+                char buf[CMSG_SPACE(4 * sizeof(int))];
+                struct cmsghdr align;
+        } u;
+        if (n == 0 || n > 4)
+                return -EINVAL;
+        memset(&u, 0, sizeof u);
+        struct msghdr msg = {
+                .msg_iov = &iov,
+                .msg_iovlen = 1,
+                .msg_control = u.buf,
+                .msg_controllen = CMSG_SPACE(n * sizeof(int)),
+        };
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(n * sizeof(int));
+        memcpy(CMSG_DATA(c), fds, n * sizeof(int));
+        for (;;) {
+                ssize_t r = sendmsg(sock, &msg, MSG_NOSIGNAL);
+                if (r >= 0)
+                        return 0;
+                if (errno != EINTR)
+                        return -errno;
+        }
+}
+
+int fd_recv(int sock, int *fds, unsigned n) {
+        char byte;
+        struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+        union {
+                char buf[CMSG_SPACE(4 * sizeof(int))];
+                struct cmsghdr align;
+        } u;
+        if (n == 0 || n > 4)
+                return -EINVAL;
+        struct msghdr msg = {
+                .msg_iov = &iov,
+                .msg_iovlen = 1,
+                .msg_control = u.buf,
+                .msg_controllen = sizeof u.buf,
+        };
+        ssize_t r;
+        do
+                r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+        while (r < 0 && errno == EINTR);
+        if (r < 0)
+                return -errno;
+        if (r == 0)
+                return -EPIPE;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+            c->cmsg_len != CMSG_LEN(n * sizeof(int)) || (msg.msg_flags & MSG_CTRUNC)) {
+                /* Close whatever did arrive: a peer that sends the wrong
+                 * number of fds must not leak them into us. */
+                if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                        size_t got = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                        int tmp[4];
+                        memcpy(tmp, CMSG_DATA(c), (got > 4 ? 4 : got) * sizeof(int));
+                        for (size_t i = 0; i < got && i < 4; i++)
+                                close(tmp[i]);
+                }
+                return -EBADMSG;
+        }
+        memcpy(fds, CMSG_DATA(c), n * sizeof(int));
+        return 0;
+}
+
+void fd_close_from(int from) {
+#ifdef SYS_close_range
+        if (syscall(SYS_close_range, (unsigned)from, ~0u, 0) == 0)
+                return;
+#endif
+        /* Fallback for kernels before 5.9: walk /proc/self/fd. */
+        DIR *d = opendir("/proc/self/fd");
+        if (!d) {
+                for (int fd = from; fd < 65536; fd++)
+                        close(fd);
+                return;
+        }
+        int dfd = dirfd(d);
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                char *end;
+                long fd = strtol(de->d_name, &end, 10);
+                if (*end || de->d_name[0] == '.' || fd < from || fd == dfd)
+                        continue;
+                close((int)fd);
+        }
+        closedir(d);
+}
+
+int fd_nonblock(int fd) {
+        int fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+                return -errno;
+        return 0;
+}

@@ -1,0 +1,19 @@
+/* File descriptor helpers: full reads and writes, fd passing, closing. */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+ssize_t fd_read_full(int fd, void *buf, size_t len);      /* until len or EOF */
+int fd_write_full(int fd, const void *buf, size_t len);   /* 0 or -errno */
+/* Reads a whole small file (at most max bytes, NUL-terminated). */
+int fd_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
+int fd_write_file(const char *path, const char *data);    /* O_WRONLY|O_CLOEXEC, no create */
+
+/* Passes up to 4 fds over a unix socket with one byte of payload. */
+int fd_send(int sock, const int *fds, unsigned n);
+int fd_recv(int sock, int *fds, unsigned n);              /* MSG_CMSG_CLOEXEC */
+
+/* Closes every fd from `from` up, with close_range where the kernel has it. */
+void fd_close_from(int from);
+int fd_nonblock(int fd);

@@ -1,0 +1,10 @@
+/* The command-line face: one file per subcommand, a table in ward.c. */
+#pragma once
+
+#define EXIT_WARD_FAILED 125
+
+int cmd_run(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+/* Prints "ward: <message>" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

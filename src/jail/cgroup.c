@@ -1,0 +1,371 @@
+/* Control groups: one per run, under the caller's own cgroup.
+ *
+ * v2 where the host mounts the unified hierarchy at /sys/fs/cgroup, v1
+ * (memory, pids, cpu, cpuacct) where that is what the host has. A run's
+ * cgroup is named ward-<owner pid>-<n>; when the owner is gone (ward was
+ * SIGKILLed), the next ward start kills what is inside and removes it. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/magic.h>
+
+#include "basic/cleanup.h"
+#include "basic/fd.h"
+#include "jail/jail.h"
+
+enum { V1_MEMORY, V1_PIDS, V1_CPU, V1_CPUACCT, V1_N };
+static const char *const v1_names[V1_N] = {"memory", "pids", "cpu", "cpuacct"};
+
+int cgroup_detect_version(void) {
+        struct statfs sf;
+        if (statfs("/sys/fs/cgroup", &sf) < 0)
+                return 0;
+        if (sf.f_type == CGROUP2_SUPER_MAGIC)
+                return 2;
+        if (sf.f_type == TMPFS_MAGIC && access("/sys/fs/cgroup/memory", F_OK) == 0)
+                return 1;
+        return 0;
+}
+
+/* The caller's path in one hierarchy, from /proc/self/cgroup: "0::/x" for
+ * v2, "N:memory:/x" or "N:cpu,cpuacct:/x" for v1. */
+static int self_path(const char *controller, char **ret) {
+        _cleanup_free_ char *text = NULL;
+        int r = fd_read_file("/proc/self/cgroup", 64 * 1024, &text, NULL);
+        if (r < 0)
+                return r;
+        for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+                char *c1 = strchr(line, ':');
+                char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+                if (!c2)
+                        continue;
+                *c2 = '\0';
+                const char *ctrls = c1 + 1;
+                bool match = false;
+                if (!controller) {
+                        match = *ctrls == '\0';
+                } else {
+                        _cleanup_free_ char *list = strdup(ctrls);
+                        if (!list)
+                                return -ENOMEM;
+                        char *save;
+                        for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save))
+                                match |= strcmp(t, controller) == 0;
+                }
+                if (match) {
+                        *ret = strdup(c2 + 1);
+                        return *ret ? 0 : -ENOMEM;
+                }
+        }
+        return -ENOENT;
+}
+
+/* The mount point of a v1 controller, from /proc/self/mountinfo. */
+static int v1_mount(const char *controller, char **ret) {
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+        if (!f)
+                return -errno;
+        char line[4096];
+        while (fgets(line, sizeof line, f)) {
+                char *sep = strstr(line, " - cgroup ");
+                if (!sep)
+                        continue;
+                /* Field 5 is the mount point; the super options are last. */
+                char mnt[1024];
+                if (sscanf(line, "%*s %*s %*s %*s %1023s", mnt) != 1)
+                        continue;
+                char *opts = strrchr(sep, ' ');
+                if (!opts)
+                        continue;
+                _cleanup_free_ char *list = strdup(opts + 1);
+                if (!list)
+                        return -ENOMEM;
+                list[strcspn(list, "\n")] = '\0';
+                char *save;
+                for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save))
+                        if (strcmp(t, controller) == 0) {
+                                *ret = strdup(mnt);
+                                return *ret ? 0 : -ENOMEM;
+                        }
+        }
+        return -ENOENT;
+}
+
+static int write_value(const char *dir, const char *file, const char *value) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, file);
+        return fd_write_file(path, value);
+}
+
+static int read_u64(const char *dir, const char *file, uint64_t *ret) {
+        char path[4096];
+        _cleanup_free_ char *text = NULL;
+        snprintf(path, sizeof path, "%s/%s", dir, file);
+        int r = fd_read_file(path, 4096, &text, NULL);
+        if (r < 0)
+                return r;
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(text, &end, 10);
+        if (errno || end == text)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+/* "key value" lines, as in memory.events, pids.events, cpu.stat. */
+static int read_keyed(const char *dir, const char *file, const char *key, uint64_t *ret) {
+        char path[4096];
+        _cleanup_free_ char *text = NULL;
+        snprintf(path, sizeof path, "%s/%s", dir, file);
+        int r = fd_read_file(path, 64 * 1024, &text, NULL);
+        if (r < 0)
+                return r;
+        size_t klen = strlen(key);
+        for (char *line = text; line && *line;) {
+                char *nl = strchr(line, '\n');
+                if (strncmp(line, key, klen) == 0 && line[klen] == ' ') {
+                        *ret = strtoull(line + klen + 1, NULL, 10);
+                        return 0;
+                }
+                line = nl ? nl + 1 : NULL;
+        }
+        return -ENOENT;
+}
+
+static void kill_procs(const char *dir) {
+        char path[4096];
+        for (int round = 0; round < 50; round++) {
+                _cleanup_free_ char *text = NULL;
+                snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+                if (fd_read_file(path, 1 << 20, &text, NULL) < 0 || !*text)
+                        return;
+                for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+                        long pid = strtol(line, NULL, 10);
+                        if (pid > 1)
+                                kill((pid_t)pid, SIGKILL);
+                }
+                struct timespec ts = {0, 2 * 1000 * 1000};
+                nanosleep(&ts, NULL);
+        }
+}
+
+static void remove_dir(const char *dir) {
+        if (write_value(dir, "cgroup.kill", "1") < 0) /* v2, kernel 5.14+ */
+                kill_procs(dir);
+        for (int i = 0; i < 200; i++) {
+                if (rmdir(dir) == 0 || errno == ENOENT)
+                        return;
+                if (errno != EBUSY)
+                        return;
+                kill_procs(dir);
+                struct timespec ts = {0, 5 * 1000 * 1000};
+                nanosleep(&ts, NULL);
+        }
+}
+
+/* Removes ward-<pid>-* cgroups whose owner is no longer alive. */
+static void reap_stale(const char *parent) {
+        DIR *d = opendir(parent);
+        if (!d)
+                return;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                long owner;
+                int n;
+                if (strncmp(de->d_name, "ward-", 5) != 0 || sscanf(de->d_name, "ward-%ld-%d", &owner, &n) != 2)
+                        continue;
+                if (owner <= 0 || (kill((pid_t)owner, 0) == 0 || errno == EPERM))
+                        continue;
+                char path[4096];
+                snprintf(path, sizeof path, "%s/%s", parent, de->d_name);
+                remove_dir(path);
+        }
+        closedir(d);
+}
+
+static int next_name(char *buf, size_t len) {
+        static unsigned counter;
+        return snprintf(buf, len, "ward-%ld-%u", (long)getpid(), ++counter) < (int)len ? 0 : -ENAMETOOLONG;
+}
+
+static int create_v2(cgroup *cg, const policy *p, ward_error *err) {
+        _cleanup_free_ char *self = NULL;
+        int r = self_path(NULL, &self);
+        if (r < 0)
+                return err_set(err, r, "cgroup v2: cannot find this process's cgroup: %s", strerror(-r));
+        char parent[4096], name[64];
+        snprintf(parent, sizeof parent, "/sys/fs/cgroup%s", strcmp(self, "/") == 0 ? "" : self);
+        reap_stale(parent);
+        /* The controllers must be enabled for children of our cgroup. This
+         * fails when our cgroup holds processes and is not the root (the
+         * "no internal processes" rule) or was not delegated to us. */
+        r = write_value(parent, "cgroup.subtree_control", "+memory +pids +cpu");
+        if (r < 0)
+                return err_set(err, r,
+                               "cgroup v2: cannot enable memory, pids and cpu controllers in %s: %s "
+                               "(run ward in a delegated cgroup, e.g. systemd-run --user --scope -p Delegate=yes)",
+                               parent, strerror(-r));
+        if ((r = next_name(name, sizeof name)) < 0)
+                return err_set(err, r, "cgroup name");
+        if (asprintf(&cg->dir[0], "%s/%s", parent, name) < 0)
+                return -ENOMEM;
+        if (mkdir(cg->dir[0], 0755) < 0) {
+                r = -errno;
+                free(cg->dir[0]);
+                cg->dir[0] = NULL;
+                return err_set(err, r, "cgroup v2: mkdir in %s: %s", parent, strerror(-r));
+        }
+        cg->version = 2;
+        char v[32];
+        snprintf(v, sizeof v, "%" PRIu64, p->memory);
+        if ((r = write_value(cg->dir[0], "memory.max", v)) < 0)
+                return err_set(err, r, "cgroup v2: memory.max: %s", strerror(-r));
+        (void)write_value(cg->dir[0], "memory.swap.max", "0"); /* absent without swap accounting */
+        (void)write_value(cg->dir[0], "memory.oom.group", "1");
+        cg->memory = true;
+        snprintf(v, sizeof v, "%" PRIu64, p->pids);
+        if ((r = write_value(cg->dir[0], "pids.max", v)) < 0)
+                return err_set(err, r, "cgroup v2: pids.max: %s", strerror(-r));
+        cg->pids = true;
+        uint64_t ns;
+        cg->cpu = read_keyed(cg->dir[0], "cpu.stat", "usage_usec", &ns) == 0;
+        if (!cg->cpu)
+                return err_set(err, -ENOENT, "cgroup v2: cpu.stat has no usage_usec");
+        return 0;
+}
+
+static int create_v1(cgroup *cg, const policy *p, ward_error *err) {
+        char name[64];
+        int r = next_name(name, sizeof name);
+        if (r < 0)
+                return err_set(err, r, "cgroup name");
+        cg->version = 1;
+        for (int i = 0; i < V1_N; i++) {
+                _cleanup_free_ char *mnt = NULL, *self = NULL;
+                if ((r = v1_mount(v1_names[i], &mnt)) < 0)
+                        return err_set(err, r, "cgroup v1: the %s controller is not mounted", v1_names[i]);
+                if ((r = self_path(v1_names[i], &self)) < 0)
+                        return err_set(err, r, "cgroup v1: cannot find this process's %s cgroup", v1_names[i]);
+                char parent[4096];
+                snprintf(parent, sizeof parent, "%s%s", mnt, strcmp(self, "/") == 0 ? "" : self);
+                /* cpu and cpuacct may be co-mounted: one directory serves both. */
+                for (int j = 0; j < i; j++) {
+                        size_t plen = strlen(parent);
+                        if (cg->dir[j] && strncmp(cg->dir[j], parent, plen) == 0 && cg->dir[j][plen] == '/') {
+                                if (!(cg->dir[i] = strdup(cg->dir[j])))
+                                        return -ENOMEM;
+                                break;
+                        }
+                }
+                if (cg->dir[i])
+                        continue;
+                reap_stale(parent);
+                if (asprintf(&cg->dir[i], "%s/%s", parent, name) < 0) {
+                        cg->dir[i] = NULL;
+                        return -ENOMEM;
+                }
+                if (mkdir(cg->dir[i], 0755) < 0) {
+                        r = -errno;
+                        free(cg->dir[i]);
+                        cg->dir[i] = NULL;
+                        return err_set(err, r, "cgroup v1: mkdir in %s: %s", parent, strerror(-r));
+                }
+        }
+        char v[32];
+        snprintf(v, sizeof v, "%" PRIu64, p->memory);
+        if ((r = write_value(cg->dir[V1_MEMORY], "memory.limit_in_bytes", v)) < 0)
+                return err_set(err, r, "cgroup v1: memory.limit_in_bytes: %s", strerror(-r));
+        /* With swap accounting, memsw caps memory and swap together: the
+         * same value means no swap at all. */
+        (void)write_value(cg->dir[V1_MEMORY], "memory.memsw.limit_in_bytes", v);
+        cg->memory = true;
+        snprintf(v, sizeof v, "%" PRIu64, p->pids);
+        if ((r = write_value(cg->dir[V1_PIDS], "pids.max", v)) < 0)
+                return err_set(err, r, "cgroup v1: pids.max: %s", strerror(-r));
+        cg->pids = true;
+        uint64_t ns;
+        if ((r = read_u64(cg->dir[V1_CPUACCT], "cpuacct.usage", &ns)) < 0)
+                return err_set(err, r, "cgroup v1: cpuacct.usage: %s", strerror(-r));
+        cg->cpu = true;
+        return 0;
+}
+
+int cgroup_create(cgroup *cg, const policy *p, ward_error *err) {
+        memset(cg, 0, sizeof *cg);
+        int v = cgroup_detect_version(), r;
+        if (v == 2)
+                r = create_v2(cg, p, err);
+        else if (v == 1)
+                r = create_v1(cg, p, err);
+        else
+                r = err_set(err, -ENOENT, "no cgroup hierarchy is mounted at /sys/fs/cgroup");
+        if (r < 0)
+                cgroup_destroy(cg);
+        return r;
+}
+
+int cgroup_attach(const cgroup *cg, pid_t pid, ward_error *err) {
+        char v[32];
+        snprintf(v, sizeof v, "%ld", (long)pid);
+        for (int i = 0; i < 4; i++) {
+                if (!cg->dir[i] || (i > 0 && cg->version == 2))
+                        continue;
+                int r = write_value(cg->dir[i], "cgroup.procs", v);
+                if (r < 0)
+                        return err_set(err, r, "cgroup: attach to %s: %s", cg->dir[i], strerror(-r));
+        }
+        return 0;
+}
+
+int cgroup_cpu_ns(const cgroup *cg, uint64_t *ret) {
+        if (cg->version == 1)
+                return read_u64(cg->dir[V1_CPUACCT], "cpuacct.usage", ret);
+        if (cg->version == 2) {
+                uint64_t us;
+                int r = read_keyed(cg->dir[0], "cpu.stat", "usage_usec", &us);
+                if (r == 0)
+                        *ret = us * 1000;
+                return r;
+        }
+        return -ENOENT;
+}
+
+void cgroup_read_stats(const cgroup *cg, cgroup_stats *st) {
+        memset(st, 0, sizeof *st);
+        if (cg->version == 1) {
+                (void)read_u64(cg->dir[V1_MEMORY], "memory.max_usage_in_bytes", &st->memory_peak);
+                (void)read_keyed(cg->dir[V1_MEMORY], "memory.oom_control", "oom_kill", &st->oom_kills);
+                (void)read_keyed(cg->dir[V1_PIDS], "pids.events", "max", &st->pids_max_hits);
+        } else if (cg->version == 2) {
+                (void)read_u64(cg->dir[0], "memory.peak", &st->memory_peak);
+                (void)read_keyed(cg->dir[0], "memory.events", "oom_kill", &st->oom_kills);
+                (void)read_keyed(cg->dir[0], "pids.events", "max", &st->pids_max_hits);
+        }
+        (void)cgroup_cpu_ns(cg, &st->cpu_ns);
+}
+
+void cgroup_destroy(cgroup *cg) {
+        for (int i = 0; i < 4; i++) {
+                if (!cg->dir[i])
+                        continue;
+                bool shared = false;
+                for (int j = 0; j < i; j++)
+                        shared |= cg->dir[j] && strcmp(cg->dir[j], cg->dir[i]) == 0;
+                if (!shared)
+                        remove_dir(cg->dir[i]);
+        }
+        for (int i = 0; i < 4; i++)
+                free(cg->dir[i]);
+        memset(cg, 0, sizeof *cg);
+}

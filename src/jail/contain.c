@@ -1,0 +1,400 @@
+/* Spawning a jail, and the confinement recipe in one ordered function.
+ *
+ * The parent clones a child into new user, pid, mount, net, ipc and uts
+ * namespaces. The child waits until the parent has written its id maps
+ * and placed it in the run's cgroup, then builds its root (mount.c) and
+ * becomes the sandbox's init: it forks the program and reports the
+ * program's wait status. The program applies the last steps (contain())
+ * and executes. Every failure before execve is written to the parent as a
+ * message, after which the child _exits: never a run with part of its
+ * confinement. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "basic/cleanup.h"
+#include "basic/fd.h"
+#include "basic/limits.h"
+#include "jail/jail.h"
+
+static const char *const prot_names[] = {
+        "userns", "pidns",         "mountns",     "netns",      "ipcns",        "utsns",       "cgroupns",
+        "seccomp", "landlock",     "cgroup-memory", "cgroup-pids", "cgroup-cpu", "no_new_privs", "caps-dropped",
+};
+
+const char *prot_name(unsigned bit) {
+        for (unsigned i = 0; i < ELEMENTSOF(prot_names); i++)
+                if (bit == 1u << i)
+                        return prot_names[i];
+        return NULL;
+}
+
+static int saved_argc;
+static char **saved_argv;
+
+void jail_set_process_memory(int argc, char **argv) {
+        saved_argc = argc;
+        saved_argv = argv;
+}
+
+extern char **environ;
+
+/* Overwrites ward's argv and environment strings in this process's memory:
+ * /proc/<pid>/cmdline and /environ read them from there. */
+static void wipe_process_memory(void) {
+        if (saved_argv && saved_argc > 0) {
+                char *start = saved_argv[0];
+                char *end = saved_argv[saved_argc - 1] + strlen(saved_argv[saved_argc - 1]);
+                memset(start, 0, (size_t)(end - start));
+                static const char name[] = "ward-init";
+                if ((size_t)(end - start) >= sizeof name)
+                        memcpy(start, name, sizeof name);
+        }
+        for (char **e = environ; e && *e; e++)
+                memset(*e, 0, strlen(*e));
+        prctl(PR_SET_NAME, "ward-init", 0, 0, 0);
+}
+
+/* Writes a message to the parent and exits: the only way out of the child
+ * before execve. */
+__attribute__((noreturn)) static void child_fail(int sock, int kind, int code, const char *text) {
+        jail_msg m;
+        memset(&m, 0, sizeof m);
+        m.kind = kind;
+        m.code = code;
+        snprintf(m.text, sizeof m.text, "%s", text);
+        (void)!write(sock, &m, sizeof m);
+        _exit(125);
+}
+
+static void set_rlimit(int res, rlim_t soft, rlim_t hard) {
+        struct rlimit rl = {.rlim_cur = soft, .rlim_max = hard};
+        (void)setrlimit(res, &rl);
+}
+
+static int apply_rlimits(const policy *p) {
+        /* The cgroup holds memory, pids and CPU time; rlimits are the
+         * per-process backstop, and the only limits where no cgroup exists. */
+        rlim_t cpu_s = (rlim_t)((p->cpu_time_ms + 999) / 1000);
+        set_rlimit(RLIMIT_CPU, cpu_s + 1, cpu_s + 2);
+        set_rlimit(RLIMIT_FSIZE, (rlim_t)p->file_size, (rlim_t)p->file_size);
+        set_rlimit(RLIMIT_CORE, 0, 0);
+        set_rlimit(RLIMIT_NOFILE, 4096, 4096);
+        set_rlimit(RLIMIT_MEMLOCK, 64 << 10, 64 << 10);
+        set_rlimit(RLIMIT_MSGQUEUE, 0, 0);
+        set_rlimit(RLIMIT_NPROC, (rlim_t)p->pids + 4, (rlim_t)p->pids + 4);
+        return 0;
+}
+
+static void reset_signals(void) {
+        sigset_t none;
+        sigemptyset(&none);
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        signal(sig, SIG_DFL);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* execve with the sandbox's own PATH (libc's execvpe would read ward's). */
+static int exec_in_path(char *const *argv, char *const *envp) {
+        const char *cmd = argv[0];
+        if (strchr(cmd, '/')) {
+                execve(cmd, argv, envp);
+                return errno == ENOENT || errno == ENOTDIR ? JAIL_EXEC_NOT_FOUND : JAIL_EXEC_NOT_EXECUTABLE;
+        }
+        static const char *const path[] = {"/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"};
+        bool denied = false;
+        for (size_t i = 0; i < ELEMENTSOF(path); i++) {
+                char full[WARD_PATH_MAX];
+                if (snprintf(full, sizeof full, "%s/%s", path[i], cmd) >= (int)sizeof full)
+                        continue;
+                execve(full, argv, envp);
+                if (errno == EACCES || errno == ENOEXEC || errno == EPERM)
+                        denied = true;
+        }
+        return denied ? JAIL_EXEC_NOT_EXECUTABLE : JAIL_EXEC_NOT_FOUND;
+}
+
+/* The last steps, in the program's own process, in this order:
+ *   1. a new session: no controlling terminal, so no TIOCSTI into ours;
+ *   2. stdio are the supervisor's pipes; every other fd is closed;
+ *   3. rlimits;
+ *   4. no capabilities, in any set, and the bounding set emptied;
+ *   5. no_new_privs: setuid bits and file capabilities mean nothing now;
+ *   6. landlock, the same view as the mounts;
+ *   7. seccomp last, so the filter never has to allow ward's own setup;
+ *      its notification fd goes to the supervisor;
+ *   8. execve. */
+__attribute__((noreturn)) static void contain(const jail_spec *s, int sock, int scratch) {
+        char msg[256];
+        int r;
+        if (setsid() < 0)
+                child_fail(sock, JAIL_MSG_ERROR, errno, "setsid failed");
+        for (int i = 0; i < 3; i++)
+                if (dup2(s->stdio[i], i) < 0)
+                        child_fail(sock, JAIL_MSG_ERROR, errno, "cannot set up stdio");
+        /* Keep only the setup socket and the scratch fd, above 2. */
+        int keep_sock = fcntl(sock, F_DUPFD_CLOEXEC, 3), keep_scratch = fcntl(scratch, F_DUPFD_CLOEXEC, 3);
+        if (keep_sock < 0 || keep_scratch < 0)
+                child_fail(sock, JAIL_MSG_ERROR, errno, "cannot move fds");
+        if (dup3(keep_sock, 3, O_CLOEXEC) < 0 || dup3(keep_scratch, 4, O_CLOEXEC) < 0)
+                child_fail(sock, JAIL_MSG_ERROR, errno, "cannot move fds");
+        sock = 3;
+        scratch = 4;
+        fd_close_from(5);
+        apply_rlimits(s->policy);
+        reset_signals();
+        if ((r = caps_drop_all()) < 0)
+                child_fail(sock, JAIL_MSG_ERROR, -r, "cannot drop capabilities");
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                child_fail(sock, JAIL_MSG_ERROR, errno, "cannot set no_new_privs");
+        if (s->landlock_abi > 0) {
+                const char *writable[WARD_MOUNTS_MAX + 4];
+                size_t n = 0;
+                writable[n++] = "/tmp";
+                writable[n++] = WARD_SANDBOX_HOME;
+                writable[n++] = "/dev/shm";
+                if (s->policy->output_dir)
+                        writable[n++] = "/output";
+                for (size_t i = 0; i < s->policy->n_mounts && n < ELEMENTSOF(writable); i++)
+                        if (s->policy->mounts[i].rw)
+                                writable[n++] = s->policy->mounts[i].target;
+                static const char *const files[] = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random",
+                                                    "/dev/urandom"};
+                if ((r = landlock_apply(s->landlock_abi, writable, n, files, ELEMENTSOF(files))) < 0) {
+                        snprintf(msg, sizeof msg, "landlock: %s", strerror(-r));
+                        child_fail(sock, JAIL_MSG_ERROR, -r, msg);
+                }
+        }
+        int notify = seccomp_install(s->seccomp);
+        if (notify < 0) {
+                snprintf(msg, sizeof msg, "seccomp: %s", strerror(-notify));
+                child_fail(sock, JAIL_MSG_ERROR, -notify, msg);
+        }
+        int fds[2] = {notify, scratch};
+        if ((r = fd_send(sock, fds, 2)) < 0)
+                child_fail(sock, JAIL_MSG_ERROR, -r, "cannot pass the seccomp fd");
+        close(notify);
+        close(scratch);
+        int cls = exec_in_path(s->argv, s->envp);
+        int e = errno;
+        snprintf(msg, sizeof msg, "%s: %s", s->argv[0],
+                 cls == JAIL_EXEC_NOT_FOUND ? "command not found in the sandbox" : strerror(e));
+        child_fail(sock, JAIL_MSG_EXEC_FAILED, cls, msg);
+}
+
+/* The sandbox's init (pid 1 of its pid namespace). */
+__attribute__((noreturn)) static void child_main(const jail_spec *s, int sock, int status_fd) {
+        ward_error err = {0};
+        char go;
+        int r;
+
+        /* Die with ward. If ward is already gone, the read below sees EOF. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        wipe_process_memory();
+        if (read(sock, &go, 1) != 1)
+                _exit(125);
+        /* Now in the run's cgroup: a new cgroup namespace rooted there. */
+        if (unshare(CLONE_NEWCGROUP) < 0)
+                child_fail(sock, JAIL_MSG_ERROR, errno, "cannot create a cgroup namespace");
+        mount_plan plan = {.policy = s->policy, .code = s->code, .code_len = s->code_len, .code_name = s->code_name};
+        int scratch = -1;
+        if ((r = mount_build_root(&plan, &scratch, &err)) < 0)
+                child_fail(sock, JAIL_MSG_ERROR, -r, err.msg);
+        if (sethostname(WARD_SANDBOX_HOSTNAME, strlen(WARD_SANDBOX_HOSTNAME)) < 0 ||
+            setdomainname("none", 4) < 0)
+                child_fail(sock, JAIL_MSG_ERROR, errno, "cannot set the hostname");
+        if ((r = netns_loopback_up()) < 0)
+                child_fail(sock, JAIL_MSG_ERROR, -r, "cannot bring up loopback");
+
+        pid_t prog = fork();
+        if (prog < 0)
+                child_fail(sock, JAIL_MSG_ERROR, errno, "cannot fork the program");
+        if (prog == 0)
+                contain(s, sock, scratch);
+
+        /* The init keeps nothing the program could use: no pipes, no
+         * capabilities, and it cannot be ptraced. */
+        close(sock);
+        close(scratch);
+        for (int i = 0; i < 3; i++)
+                close(s->stdio[i]);
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        (void)caps_drop_all();
+        prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+        for (;;) {
+                int st;
+                pid_t w = waitpid(-1, &st, __WALL);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w < 0)
+                        _exit(125);
+                if (w == prog) {
+                        /* The program's end is the sandbox's end; the
+                         * kernel kills whatever it left running when this
+                         * init exits. */
+                        int32_t v = st;
+                        (void)!write(status_fd, &v, sizeof v);
+                        _exit(0);
+                }
+        }
+}
+
+int jail_spawn(const jail_spec *s, jail *ret, ward_error *err) {
+        int sv[2] = {-1, -1}, st[2] = {-1, -1};
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return err_set(err, -errno, "socketpair: %s", strerror(errno));
+        if (pipe2(st, O_CLOEXEC) < 0) {
+                int e = errno;
+                close(sv[0]);
+                close(sv[1]);
+                return err_set(err, -e, "pipe: %s", strerror(e));
+        }
+        int pidfd = -1;
+        struct clone_args args = {
+                .flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
+                         CLONE_PIDFD,
+                .pidfd = (uint64_t)(uintptr_t)&pidfd,
+                .exit_signal = SIGCHLD,
+        };
+        pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+        if (pid == 0) {
+                close(sv[0]);
+                close(st[0]);
+                child_main(s, sv[1], st[1]);
+        }
+        int e = errno;
+        close(sv[1]);
+        close(st[1]);
+        if (pid < 0) {
+                close(sv[0]);
+                close(st[0]);
+                if (e == EPERM || e == ENOSPC || e == EUSERS)
+                        return err_set(err, -e,
+                                       "cannot create namespaces: %s (user namespaces may be disabled or restricted "
+                                       "on this host: see ward doctor)",
+                                       strerror(e));
+                return err_set(err, -e, "clone: %s", strerror(e));
+        }
+        memset(ret, 0, sizeof *ret);
+        ret->pid = pid;
+        ret->pidfd = pidfd;
+        ret->sock = sv[0];
+        ret->status_fd = st[0];
+        ret->notify_fd = -1;
+        ret->scratch_fd = -1;
+
+        int r = userns_write_maps(pid, geteuid(), getegid(), err);
+        if (r >= 0 && s->cgroup && s->cgroup->version)
+                r = cgroup_attach(s->cgroup, pid, err);
+        if (r >= 0 && write(ret->sock, "G", 1) != 1)
+                r = err_set(err, -errno, "cannot start the sandbox: %s", strerror(errno));
+        if (r < 0) {
+                jail_kill(ret);
+                return r;
+        }
+        ret->protections = PROT_USERNS | PROT_PIDNS | PROT_MOUNTNS | PROT_NETNS | PROT_IPCNS | PROT_UTSNS |
+                           PROT_CGROUPNS | PROT_SECCOMP | PROT_NO_NEW_PRIVS | PROT_CAPS_DROPPED;
+        if (s->landlock_abi > 0)
+                ret->protections |= PROT_LANDLOCK;
+        if (s->cgroup && s->cgroup->memory)
+                ret->protections |= PROT_CGROUP_MEMORY;
+        if (s->cgroup && s->cgroup->pids)
+                ret->protections |= PROT_CGROUP_PIDS;
+        if (s->cgroup && s->cgroup->cpu)
+                ret->protections |= PROT_CGROUP_CPU;
+        return 0;
+}
+
+static int read_msg(jail *j, jail_msg *m, int fds[2], bool *ret_fds) {
+        char cbuf[CMSG_SPACE(2 * sizeof(int))];
+        struct iovec iov = {.iov_base = m, .iov_len = sizeof *m};
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+        memset(m, 0, sizeof *m);
+        *ret_fds = false;
+        ssize_t n;
+        do
+                n = recvmsg(j->sock, &mh, MSG_CMSG_CLOEXEC);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                size_t got = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                int tmp[2] = {-1, -1};
+                memcpy(tmp, CMSG_DATA(c), (got > 2 ? 2 : got) * sizeof(int));
+                if (got != 2 || n != 1) {
+                        for (size_t i = 0; i < got && i < 2; i++)
+                                close(tmp[i]);
+                        return -EBADMSG;
+                }
+                fds[0] = tmp[0];
+                fds[1] = tmp[1];
+                *ret_fds = true;
+                return 1;
+        }
+        if (n == 0)
+                return 0; /* EOF: execve closed the socket */
+        if ((size_t)n != sizeof *m)
+                return -EBADMSG;
+        m->text[sizeof m->text - 1] = '\0';
+        return 1;
+}
+
+int jail_wait_started(jail *j, int *ret_exec_class, ward_error *err) {
+        jail_msg m;
+        int fds[2];
+        bool got_fds;
+        *ret_exec_class = 0;
+        int r = read_msg(j, &m, fds, &got_fds);
+        if (r < 0)
+                return err_set(err, r, "sandbox setup: %s", strerror(-r));
+        if (r == 0)
+                return err_set(err, -EPIPE, "sandbox setup: the sandbox ended before it was set up");
+        if (!got_fds) {
+                if (m.kind == JAIL_MSG_ERROR)
+                        return err_set(err, m.code ? -m.code : -EIO, "sandbox setup: %s", m.text);
+                return err_set(err, -EBADMSG, "sandbox setup: unexpected message");
+        }
+        j->notify_fd = fds[0];
+        j->scratch_fd = fds[1];
+        /* Second message: EOF when execve succeeded, or why it did not. */
+        r = read_msg(j, &m, fds, &got_fds);
+        if (r == 0)
+                return 0;
+        if (r < 0 || got_fds)
+                return err_set(err, r < 0 ? r : -EBADMSG, "sandbox setup: bad message");
+        if (m.kind == JAIL_MSG_EXEC_FAILED) {
+                *ret_exec_class = m.code;
+                return err_set(err, -ENOEXEC, "%s", m.text);
+        }
+        return err_set(err, m.code ? -m.code : -EIO, "sandbox setup: %s", m.text);
+}
+
+void jail_kill(jail *j) {
+        if (j->pidfd >= 0)
+                (void)syscall(SYS_pidfd_send_signal, j->pidfd, SIGKILL, NULL, 0);
+        else if (j->pid > 0)
+                kill(j->pid, SIGKILL);
+}
+
+void jail_release(jail *j) {
+        int *fds[] = {&j->pidfd, &j->sock, &j->status_fd, &j->notify_fd, &j->scratch_fd};
+        for (size_t i = 0; i < ELEMENTSOF(fds); i++)
+                if (*fds[i] >= 0) {
+                        close(*fds[i]);
+                        *fds[i] = -1;
+                }
+}

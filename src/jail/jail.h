@@ -1,0 +1,134 @@
+/* The jail: the kernel concerns of one sandbox, one file each, and the
+ * ordered recipe that applies them (contain.c).
+ *
+ * Nothing here knows about languages or results; the supervisor hands a
+ * prepared jail_spec to jail_spawn() and gets back the handles it watches. */
+#pragma once
+
+#include <seccomp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "basic/error.h"
+#include "policy/policy.h"
+
+/* Protections, as reported in a result's "protections". */
+enum {
+        PROT_USERNS = 1u << 0,
+        PROT_PIDNS = 1u << 1,
+        PROT_MOUNTNS = 1u << 2,
+        PROT_NETNS = 1u << 3,
+        PROT_IPCNS = 1u << 4,
+        PROT_UTSNS = 1u << 5,
+        PROT_CGROUPNS = 1u << 6,
+        PROT_SECCOMP = 1u << 7,
+        PROT_LANDLOCK = 1u << 8,
+        PROT_CGROUP_MEMORY = 1u << 9,
+        PROT_CGROUP_PIDS = 1u << 10,
+        PROT_CGROUP_CPU = 1u << 11,
+        PROT_NO_NEW_PRIVS = 1u << 12,
+        PROT_CAPS_DROPPED = 1u << 13,
+};
+const char *prot_name(unsigned bit); /* "userns", ... */
+
+/* ---- cgroup.c ---- */
+typedef struct cgroup {
+        int version;   /* 0 none, 1 or 2 */
+        char *dir[4];  /* v1: memory, pids, cpu, cpuacct; v2: dir[0] */
+        bool memory, pids, cpu;
+} cgroup;
+
+typedef struct cgroup_stats {
+        uint64_t memory_peak;
+        uint64_t oom_kills;
+        uint64_t cpu_ns;
+        uint64_t pids_max_hits;
+} cgroup_stats;
+
+/* Creates the run's cgroup with the policy's limits under the caller's own
+ * cgroup, removing first any cgroup a dead ward run left there. */
+int cgroup_create(cgroup *cg, const policy *p, ward_error *err);
+int cgroup_attach(const cgroup *cg, pid_t pid, ward_error *err);
+int cgroup_cpu_ns(const cgroup *cg, uint64_t *ret);
+void cgroup_read_stats(const cgroup *cg, cgroup_stats *st);
+void cgroup_destroy(cgroup *cg); /* kills what is left, removes the dirs */
+/* Which hierarchy this host offers, for messages and ward doctor. */
+int cgroup_detect_version(void);
+
+/* ---- seccomp.c ---- */
+/* Builds the allowlist filter (in the parent, before anything is spawned);
+ * denied calls go to the supervisor as user notifications. */
+int seccomp_build(scmp_filter_ctx *ret, ward_error *err);
+/* In the child: loads the filter and returns the notification fd. */
+int seccomp_install(scmp_filter_ctx ctx);
+
+/* ---- landlock.c ---- */
+int landlock_abi(void); /* < 1: unavailable */
+/* In the child: read+exec everywhere, write only below the writable paths. */
+int landlock_apply(int abi, const char *const *writable, size_t n, const char *const *write_files, size_t nf);
+
+/* ---- caps.c ---- */
+int caps_drop_all(void);
+
+/* ---- userns.c ---- */
+int userns_write_maps(pid_t pid, uid_t outer_uid, gid_t outer_gid, ward_error *err);
+
+/* ---- netns.c ---- */
+int netns_loopback_up(void);
+
+/* ---- mount.c ---- */
+typedef struct mount_plan {
+        const policy *policy;
+        const char *code;       /* optional file written at /run/ward/<code_name> */
+        size_t code_len;
+        const char *code_name;
+} mount_plan;
+/* In the child: builds the root and pivots into it. *ret_scratch is an
+ * O_PATH fd to the root of the writable scratch tmpfs. */
+int mount_build_root(const mount_plan *plan, int *ret_scratch, ward_error *err);
+
+/* ---- contain.c ---- */
+typedef struct jail_spec {
+        const policy *policy;
+        char *const *argv;      /* argv[0] is looked up in the sandbox PATH */
+        char *const *envp;
+        const char *code;       /* optional, see mount_plan */
+        size_t code_len;
+        const char *code_name;
+        int stdio[3];           /* the child's ends of the pipes */
+        const cgroup *cgroup;
+        scmp_filter_ctx seccomp;
+        int landlock_abi;       /* 0 to run without landlock */
+} jail_spec;
+
+typedef struct jail {
+        pid_t pid;        /* the sandbox's init, as the host sees it */
+        int pidfd;
+        int sock;         /* setup messages, then EOF at execve */
+        int status_fd;    /* the init reports the program's wait status */
+        int notify_fd;    /* seccomp user notifications */
+        int scratch_fd;   /* O_PATH: root of the scratch tmpfs */
+        unsigned protections;
+} jail;
+
+/* Exit-status classes for a program that never ran. */
+enum { JAIL_EXEC_NOT_FOUND = 127, JAIL_EXEC_NOT_EXECUTABLE = 126 };
+
+typedef struct jail_msg {
+        int32_t kind;     /* JAIL_MSG_* */
+        int32_t code;     /* errno, or the exit class */
+        char text[400];
+} jail_msg;
+enum { JAIL_MSG_ERROR = 1, JAIL_MSG_EXEC_FAILED = 2 };
+
+int jail_spawn(const jail_spec *spec, jail *ret, ward_error *err);
+/* Waits for the setup to finish: 0 when the program is executing, or an
+ * error (setup failure or exec failure with *ret_exec_class set). */
+int jail_wait_started(jail *j, int *ret_exec_class, ward_error *err);
+void jail_kill(jail *j);
+void jail_release(jail *j); /* closes fds; the caller has reaped the init */
+
+/* Lets the sandbox's init wipe ward's argv and environment from its memory,
+ * so that /proc/1/cmdline and /proc/1/environ show nothing of the caller. */
+void jail_set_process_memory(int argc, char **argv);

@@ -1,0 +1,525 @@
+/* Policy defaults, JSON loading, command-line overrides and validation.
+ *
+ * Every value a user controls passes through one of the setters below, so
+ * the JSON file and the command line share one set of checks and messages. */
+#include "policy/policy.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "basic/cleanup.h"
+#include "basic/fd.h"
+#include "basic/limits.h"
+#include "basic/parse.h"
+
+void policy_init_default(policy *p) {
+        memset(p, 0, sizeof *p);
+        p->memory = 512ull << 20;
+        p->cpu_time_ms = 10 * 1000;
+        p->wall_time_ms = 30 * 1000;
+        p->pids = 64;
+        p->file_size = 64ull << 20;
+        p->disk = 256ull << 20;
+        p->output = 1ull << 20;
+        p->output_mode = OUTPUT_MODE_STOP;
+        p->max_violations = 1000;
+}
+
+void policy_free(policy *p) {
+        free(p->name);
+        for (size_t i = 0; i < p->n_env; i++)
+                free(p->env[i]);
+        free(p->env);
+        free(p->workdir);
+        free(p->output_dir);
+        for (size_t i = 0; i < p->n_mounts; i++) {
+                free(p->mounts[i].source);
+                free(p->mounts[i].target);
+        }
+        free(p->mounts);
+        memset(p, 0, sizeof *p);
+}
+
+/* The keys of a policy, their kinds and ranges. */
+typedef enum { K_SIZE, K_DURATION, K_COUNT } kind;
+static const struct limit_key {
+        const char *key;
+        kind kind;
+        size_t offset;
+        uint64_t min, max;
+} limit_keys[] = {
+        {"memory", K_SIZE, offsetof(policy, memory), WARD_MEMORY_MIN, WARD_MEMORY_MAX},
+        {"cpu_time", K_DURATION, offsetof(policy, cpu_time_ms), WARD_TIME_MIN_MS, WARD_TIME_MAX_MS},
+        {"wall_time", K_DURATION, offsetof(policy, wall_time_ms), WARD_TIME_MIN_MS, WARD_TIME_MAX_MS},
+        {"pids", K_COUNT, offsetof(policy, pids), WARD_PIDS_MIN, WARD_PIDS_MAX},
+        {"file_size", K_SIZE, offsetof(policy, file_size), 1, WARD_FILE_SIZE_MAX},
+        {"disk", K_SIZE, offsetof(policy, disk), WARD_DISK_MIN, WARD_DISK_MAX},
+        {"output", K_SIZE, offsetof(policy, output), 1, WARD_OUTPUT_MAX},
+        {"max_violations", K_COUNT, offsetof(policy, max_violations), 1, WARD_VIOLATIONS_MAX},
+};
+
+static const char *kind_hint(kind k) {
+        switch (k) {
+        case K_SIZE:
+                return "a size such as 256M";
+        case K_DURATION:
+                return "a duration such as 5s or 1500ms";
+        default:
+                return "a whole number";
+        }
+}
+
+static int set_limit(policy *p, const struct limit_key *k, const char *value, ward_error *err) {
+        uint64_t v;
+        int r;
+        switch (k->kind) {
+        case K_SIZE:
+                r = parse_size(value, &v);
+                break;
+        case K_DURATION:
+                r = parse_duration_ms(value, &v);
+                break;
+        default:
+                r = parse_uint64(value, 0, UINT64_MAX, &v);
+                break;
+        }
+        if (r == -EINVAL)
+                return err_set(err, -EINVAL, "%s: '%s' is not %s", k->key, value, kind_hint(k->kind));
+        if (r < 0 || v < k->min || v > k->max) {
+                char lo[32], hi[32];
+                if (k->kind == K_SIZE) {
+                        format_size(k->min, lo, sizeof lo);
+                        format_size(k->max, hi, sizeof hi);
+                } else if (k->kind == K_DURATION) {
+                        snprintf(lo, sizeof lo, "%llums", (unsigned long long)k->min);
+                        snprintf(hi, sizeof hi, "%llus", (unsigned long long)(k->max / 1000));
+                } else {
+                        snprintf(lo, sizeof lo, "%llu", (unsigned long long)k->min);
+                        snprintf(hi, sizeof hi, "%llu", (unsigned long long)k->max);
+                }
+                return err_set(err, -ERANGE, "%s: '%s' is out of range (%s to %s)", k->key, value, lo, hi);
+        }
+        *(uint64_t *)((char *)p + k->offset) = v;
+        return 0;
+}
+
+static int replace_str(char **slot, const char *value) {
+        char *n = strdup(value);
+        if (!n)
+                return -ENOMEM;
+        free(*slot);
+        *slot = n;
+        return 0;
+}
+
+/* An absolute path without "..", "." components, empty components or
+ * control characters, at most WARD_PATH_MAX bytes. */
+static bool path_is_clean(const char *s) {
+        size_t len = strnlen(s, WARD_PATH_MAX + 1);
+        if (len == 0 || len > WARD_PATH_MAX || s[0] != '/')
+                return false;
+        for (const char *c = s; *c; c++)
+                if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                        return false;
+        const char *seg = s + 1;
+        while (*seg) {
+                const char *end = strchrnul(seg, '/');
+                size_t n = (size_t)(end - seg);
+                if ((n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
+                        return false;
+                if (n == 0 && *end == '/')
+                        return false;
+                seg = *end ? end + 1 : end;
+        }
+        return true;
+}
+
+int policy_set(policy *p, const char *key, const char *value, ward_error *err) {
+        for (size_t i = 0; i < ELEMENTSOF(limit_keys); i++)
+                if (strcmp(key, limit_keys[i].key) == 0)
+                        return set_limit(p, &limit_keys[i], value, err);
+        if (strcmp(key, "output_mode") == 0) {
+                if (strcmp(value, "stop") == 0)
+                        p->output_mode = OUTPUT_MODE_STOP;
+                else if (strcmp(value, "truncate") == 0)
+                        p->output_mode = OUTPUT_MODE_TRUNCATE;
+                else
+                        return err_set(err, -EINVAL, "output_mode: '%s' is not 'stop' or 'truncate'", value);
+                return 0;
+        }
+        if (strcmp(key, "network") == 0) {
+                if (strcmp(value, "none") != 0)
+                        return err_set(err, -EINVAL, "network: '%s' is not a known mode (only 'none')", value);
+                return 0;
+        }
+        if (strcmp(key, "workdir") == 0 || strcmp(key, "output_dir") == 0) {
+                if (!path_is_clean(value))
+                        return err_set(err, -EINVAL, "%s: '%s' is not a clean absolute path", key, value);
+                return replace_str(strcmp(key, "workdir") == 0 ? &p->workdir : &p->output_dir, value);
+        }
+        if (strcmp(key, "name") == 0) {
+                if (strnlen(value, 129) > 128)
+                        return err_set(err, -EINVAL, "name: longer than 128 bytes");
+                return replace_str(&p->name, value);
+        }
+        return err_set(err, -EINVAL, "unknown policy key '%s'", key);
+}
+
+int policy_add_env(policy *p, const char *nv, ward_error *err) {
+        const char *eq = strchr(nv, '=');
+        if (!eq || eq == nv)
+                return err_set(err, -EINVAL, "env: '%.64s' is not NAME=VALUE", nv);
+        for (const char *c = nv; c < eq; c++)
+                if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || *c == '_' ||
+                      (c > nv && *c >= '0' && *c <= '9')))
+                        return err_set(err, -EINVAL, "env: '%.*s' is not a valid variable name",
+                                       (int)(eq - nv > 64 ? 64 : eq - nv), nv);
+        if (strnlen(nv, WARD_ENV_ENTRY_MAX + 1) > WARD_ENV_ENTRY_MAX)
+                return err_set(err, -E2BIG, "env: '%.*s' is longer than %u bytes",
+                               (int)(eq - nv > 64 ? 64 : eq - nv), nv, WARD_ENV_ENTRY_MAX);
+        size_t name_len = (size_t)(eq - nv);
+        /* A later value for the same name replaces the earlier one, so that
+         * the command line overrides the policy file. */
+        for (size_t i = 0; i < p->n_env; i++)
+                if (strncmp(p->env[i], nv, name_len + 1) == 0)
+                        return replace_str(&p->env[i], nv);
+        if (p->n_env >= WARD_ENV_MAX)
+                return err_set(err, -E2BIG, "env: more than %u variables", WARD_ENV_MAX);
+        char **n = realloc(p->env, (p->n_env + 1) * sizeof *n);
+        if (!n)
+                return -ENOMEM;
+        p->env = n;
+        if (!(p->env[p->n_env] = strdup(nv)))
+                return -ENOMEM;
+        p->n_env++;
+        return 0;
+}
+
+static int add_mount(policy *p, const char *source, const char *target, bool rw, ward_error *err) {
+        const char *what = rw ? "rw" : "ro";
+        if (!path_is_clean(source))
+                return err_set(err, -EINVAL, "%s: source '%s' is not a clean absolute path", what, source);
+        if (!path_is_clean(target))
+                return err_set(err, -EINVAL, "%s: target '%s' is not a clean absolute path", what, target);
+        static const char *const reserved[] = {"/proc", "/dev", "/sys", "/etc"};
+        if (strcmp(target, "/") == 0)
+                return err_set(err, -EINVAL, "%s: target '/' is reserved", what);
+        for (size_t i = 0; i < ELEMENTSOF(reserved); i++) {
+                size_t n = strlen(reserved[i]);
+                if (strncmp(target, reserved[i], n) == 0 && (target[n] == '\0' || target[n] == '/'))
+                        return err_set(err, -EINVAL, "%s: target '%s' is under reserved %s", what, target,
+                                       reserved[i]);
+        }
+        if (p->n_mounts >= WARD_MOUNTS_MAX)
+                return err_set(err, -E2BIG, "%s: more than %u extra mounts", what, WARD_MOUNTS_MAX);
+        policy_mount *n = realloc(p->mounts, (p->n_mounts + 1) * sizeof *n);
+        if (!n)
+                return -ENOMEM;
+        p->mounts = n;
+        policy_mount *m = &p->mounts[p->n_mounts];
+        m->source = strdup(source);
+        m->target = strdup(target);
+        m->rw = rw;
+        if (!m->source || !m->target) {
+                free(m->source);
+                free(m->target);
+                return -ENOMEM;
+        }
+        p->n_mounts++;
+        return 0;
+}
+
+int policy_add_mount(policy *p, const char *spec, bool rw, ward_error *err) {
+        _cleanup_free_ char *copy = strndup(spec, 2 * WARD_PATH_MAX + 2);
+        if (!copy)
+                return -ENOMEM;
+        char *colon = strchr(copy, ':');
+        const char *target = copy;
+        if (colon) {
+                *colon = '\0';
+                target = colon + 1;
+        }
+        return add_mount(p, copy, target, rw, err);
+}
+
+/* ---- JSON ---- */
+
+static int want_string(json_t *v, const char *key, const char **ret, ward_error *err) {
+        if (json_is_string(v)) {
+                *ret = json_string_value(v);
+                if (strlen(*ret) != json_string_length(v))
+                        return err_set(err, -EINVAL, "%s: contains a NUL byte", key);
+                return 0;
+        }
+        return err_set(err, -EINVAL, "%s: must be a string", key);
+}
+
+static int apply_limits(policy *p, json_t *obj, ward_error *err) {
+        if (!json_is_object(obj))
+                return err_set(err, -EINVAL, "limits: must be an object");
+        const char *key;
+        json_t *v;
+        json_object_foreach(obj, key, v) {
+                char num[32];
+                const char *s = NULL;
+                int r;
+                if (json_is_integer(v)) {
+                        json_int_t i = json_integer_value(v);
+                        if (i < 0)
+                                return err_set(err, -ERANGE, "limits.%s: must not be negative", key);
+                        snprintf(num, sizeof num, "%lld", (long long)i);
+                        s = num;
+                } else if (json_is_string(v)) {
+                        s = json_string_value(v);
+                } else {
+                        return err_set(err, -EINVAL, "limits.%s: must be a string or a number", key);
+                }
+                if (strcmp(key, "output_mode") != 0) {
+                        bool known = false;
+                        for (size_t i = 0; i < ELEMENTSOF(limit_keys); i++)
+                                known |= strcmp(key, limit_keys[i].key) == 0;
+                        if (!known)
+                                return err_set(err, -EINVAL, "limits: unknown key '%s'", key);
+                }
+                r = policy_set(p, key, s, err);
+                if (r < 0)
+                        return err_prefix(err, "limits");
+        }
+        return 0;
+}
+
+static int apply_network(policy *p, json_t *obj, ward_error *err) {
+        if (!json_is_object(obj))
+                return err_set(err, -EINVAL, "network: must be an object");
+        const char *key;
+        json_t *v;
+        json_object_foreach(obj, key, v) {
+                const char *s;
+                if (strcmp(key, "mode") != 0)
+                        return err_set(err, -EINVAL, "network: unknown key '%s'", key);
+                if (want_string(v, "network.mode", &s, err) < 0)
+                        return err->code;
+                if (policy_set(p, "network", s, err) < 0)
+                        return err->code;
+        }
+        return 0;
+}
+
+static int apply_env(policy *p, json_t *obj, ward_error *err) {
+        if (!json_is_object(obj))
+                return err_set(err, -EINVAL, "env: must be an object of NAME: VALUE");
+        const char *key;
+        json_t *v;
+        json_object_foreach(obj, key, v) {
+                const char *s;
+                if (want_string(v, "env value", &s, err) < 0)
+                        return err_prefix(err, "env.%.64s", key);
+                size_t len = strlen(key) + strlen(s) + 2;
+                if (len > WARD_ENV_ENTRY_MAX + 1)
+                        return err_set(err, -E2BIG, "env.%.64s: longer than %u bytes", key, WARD_ENV_ENTRY_MAX);
+                _cleanup_free_ char *nv = malloc(len);
+                if (!nv)
+                        return -ENOMEM;
+                snprintf(nv, len, "%s=%s", key, s);
+                if (policy_add_env(p, nv, err) < 0)
+                        return err->code;
+        }
+        return 0;
+}
+
+static int apply_mounts(policy *p, json_t *arr, ward_error *err) {
+        if (!json_is_array(arr))
+                return err_set(err, -EINVAL, "mounts: must be an array");
+        size_t i;
+        json_t *m;
+        json_array_foreach(arr, i, m) {
+                const char *source = NULL, *target = NULL, *mode = "ro", *key;
+                json_t *v;
+                if (!json_is_object(m))
+                        return err_set(err, -EINVAL, "mounts[%zu]: must be an object", i);
+                json_object_foreach(m, key, v) {
+                        const char **slot = strcmp(key, "source") == 0   ? &source
+                                            : strcmp(key, "target") == 0 ? &target
+                                            : strcmp(key, "mode") == 0   ? &mode
+                                                                         : NULL;
+                        if (!slot)
+                                return err_set(err, -EINVAL, "mounts[%zu]: unknown key '%s'", i, key);
+                        if (want_string(v, key, slot, err) < 0)
+                                return err_prefix(err, "mounts[%zu]", i);
+                }
+                if (!source)
+                        return err_set(err, -EINVAL, "mounts[%zu]: 'source' is required", i);
+                if (strcmp(mode, "ro") != 0 && strcmp(mode, "rw") != 0)
+                        return err_set(err, -EINVAL, "mounts[%zu].mode: '%s' is not 'ro' or 'rw'", i, mode);
+                if (add_mount(p, source, target ? target : source, mode[1] == 'w', err) < 0)
+                        return err_prefix(err, "mounts[%zu]", i);
+        }
+        return 0;
+}
+
+static int apply_allow_without(policy *p, json_t *arr, ward_error *err) {
+        if (!json_is_array(arr))
+                return err_set(err, -EINVAL, "allow_without: must be an array of protection names");
+        size_t i;
+        json_t *v;
+        json_array_foreach(arr, i, v) {
+                const char *s;
+                if (want_string(v, "allow_without", &s, err) < 0)
+                        return err_prefix(err, "allow_without[%zu]", i);
+                if (strcmp(s, "cgroups") == 0)
+                        p->allow_without_cgroups = true;
+                else if (strcmp(s, "landlock") == 0)
+                        p->allow_without_landlock = true;
+                else
+                        return err_set(err, -EINVAL,
+                                       "allow_without[%zu]: '%s' is not a protection that may be missing "
+                                       "(cgroups, landlock)",
+                                       i, s);
+        }
+        return 0;
+}
+
+int policy_apply_json(policy *p, const char *text, size_t len, const char *origin, ward_error *err) {
+        json_error_t jerr;
+        json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!root)
+                return err_set(err, -EINVAL, "%s:%d:%d: invalid JSON: %s", origin, jerr.line, jerr.column,
+                               jerr.text);
+        int r = 0;
+        const char *key;
+        json_t *v;
+        if (!json_is_object(root)) {
+                r = err_set(err, -EINVAL, "%s: a policy must be a JSON object", origin);
+                goto out;
+        }
+        json_object_foreach(root, key, v) {
+                const char *s;
+                if (strcmp(key, "version") == 0) {
+                        if (!json_is_integer(v) || json_integer_value(v) != 1)
+                                r = err_set(err, -EINVAL, "version: only version 1 is known");
+                } else if (strcmp(key, "name") == 0) {
+                        r = want_string(v, key, &s, err);
+                        if (r >= 0)
+                                r = policy_set(p, key, s, err);
+                } else if (strcmp(key, "limits") == 0) {
+                        r = apply_limits(p, v, err);
+                } else if (strcmp(key, "network") == 0) {
+                        r = apply_network(p, v, err);
+                } else if (strcmp(key, "env") == 0) {
+                        r = apply_env(p, v, err);
+                } else if (strcmp(key, "workdir") == 0 || strcmp(key, "output_dir") == 0) {
+                        r = want_string(v, key, &s, err);
+                        if (r >= 0)
+                                r = policy_set(p, key, s, err);
+                } else if (strcmp(key, "mounts") == 0) {
+                        r = apply_mounts(p, v, err);
+                } else if (strcmp(key, "allow_without") == 0) {
+                        r = apply_allow_without(p, v, err);
+                } else {
+                        r = err_set(err, -EINVAL, "unknown key '%s'", key);
+                }
+                if (r < 0) {
+                        err_prefix(err, "%s", origin);
+                        goto out;
+                }
+        }
+out:
+        json_decref(root);
+        return r;
+}
+
+int policy_load_file(policy *p, const char *path, ward_error *err) {
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        int r = fd_read_file(path, WARD_POLICY_FILE_MAX, &text, &len);
+        if (r == -EFBIG)
+                return err_set(err, r, "policy %s: larger than %u bytes", path, WARD_POLICY_FILE_MAX);
+        if (r < 0)
+                return err_set(err, r, "policy %s: %s", path, strerror(-r));
+        return policy_apply_json(p, text, len, path, err);
+}
+
+static bool is_dir(const char *path) {
+        struct stat st;
+        return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int policy_validate(const policy *p, ward_error *err) {
+        if (p->workdir && !is_dir(p->workdir))
+                return err_set(err, -ENOENT, "workdir: '%s' is not a directory", p->workdir);
+        if (p->output_dir && !is_dir(p->output_dir))
+                return err_set(err, -ENOENT, "output_dir: '%s' is not a directory", p->output_dir);
+        for (size_t i = 0; i < p->n_mounts; i++) {
+                struct stat st;
+                if (stat(p->mounts[i].source, &st) < 0)
+                        return err_set(err, -errno, "%s: '%s': %s", p->mounts[i].rw ? "rw" : "ro",
+                                       p->mounts[i].source, strerror(errno));
+                if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+                        return err_set(err, -EINVAL, "%s: '%s' is neither a directory nor a regular file",
+                                       p->mounts[i].rw ? "rw" : "ro", p->mounts[i].source);
+                for (size_t j = 0; j < i; j++)
+                        if (strcmp(p->mounts[i].target, p->mounts[j].target) == 0)
+                                return err_set(err, -EINVAL, "mount target '%s' is given twice",
+                                               p->mounts[i].target);
+        }
+        return 0;
+}
+
+json_t *policy_to_json(const policy *p) {
+        json_t *limits = json_object(), *env = json_object(), *mounts = json_array(), *allow = json_array();
+        json_t *root = json_object();
+        if (!limits || !env || !mounts || !allow || !root) {
+                json_decref(limits);
+                json_decref(env);
+                json_decref(mounts);
+                json_decref(allow);
+                json_decref(root);
+                return NULL;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(limit_keys); i++)
+                json_object_set_new(limits, limit_keys[i].key,
+                                    json_integer((json_int_t) * (const uint64_t *)((const char *)p +
+                                                                                   limit_keys[i].offset)));
+        json_object_set_new(limits, "output_mode",
+                            json_string(p->output_mode == OUTPUT_MODE_STOP ? "stop" : "truncate"));
+        for (size_t i = 0; i < p->n_env; i++) {
+                const char *eq = strchr(p->env[i], '=');
+                char name[256];
+                snprintf(name, sizeof name, "%.*s", (int)(eq - p->env[i]), p->env[i]);
+                json_object_set_new(env, name, json_string(eq + 1));
+        }
+        for (size_t i = 0; i < p->n_mounts; i++)
+                json_array_append_new(mounts, json_pack("{s:s, s:s, s:s}", "source", p->mounts[i].source, "target",
+                                                        p->mounts[i].target, "mode", p->mounts[i].rw ? "rw" : "ro"));
+        if (p->allow_without_cgroups)
+                json_array_append_new(allow, json_string("cgroups"));
+        if (p->allow_without_landlock)
+                json_array_append_new(allow, json_string("landlock"));
+        json_object_set_new(root, "version", json_integer(1));
+        if (p->name)
+                json_object_set_new(root, "name", json_string(p->name));
+        json_object_set_new(root, "limits", limits);
+        json_object_set_new(root, "network", json_pack("{s:s}", "mode", "none"));
+        json_object_set_new(root, "env", env);
+        json_object_set_new(root, "mounts", mounts);
+        json_object_set_new(root, "allow_without", allow);
+        if (p->workdir)
+                json_object_set_new(root, "workdir", json_string(p->workdir));
+        if (p->output_dir)
+                json_object_set_new(root, "output_dir", json_string(p->output_dir));
+        return root;
+}
+
+void policy_digest(const policy *p, char out[DIGEST_HEX_LEN]) {
+        json_t *j = policy_to_json(p);
+        char *s = j ? json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+        if (s)
+                digest_sha256_hex(s, strlen(s), out);
+        else
+                digest_sha256_hex("", 0, out);
+        free(s);
+        json_decref(j);
+}

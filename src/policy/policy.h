@@ -1,0 +1,69 @@
+/* The Policy: everything that decides what a run may do.
+ *
+ * A Policy is built from the built-in defaults, then a policy file, then
+ * per-request overrides (command-line options, API fields), each layer
+ * validated as it is applied, with the place of any error. After
+ * policy_validate() it is treated as immutable. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "basic/digest.h"
+#include "basic/error.h"
+
+typedef enum {
+        OUTPUT_MODE_STOP,     /* past the cap the run ends as output_limit */
+        OUTPUT_MODE_TRUNCATE, /* past the cap the rest is dropped */
+} output_mode;
+
+typedef struct policy_mount {
+        char *source; /* absolute host path */
+        char *target; /* absolute sandbox path */
+        bool rw;
+} policy_mount;
+
+typedef struct policy {
+        char *name;
+        uint64_t memory;      /* bytes, whole sandbox */
+        uint64_t cpu_time_ms; /* whole sandbox */
+        uint64_t wall_time_ms;
+        uint64_t pids;
+        uint64_t file_size;   /* RLIMIT_FSIZE */
+        uint64_t disk;        /* /tmp, /home/user, /dev/shm, /output together */
+        uint64_t output;      /* per stream */
+        output_mode output_mode;
+        uint64_t max_violations;
+        char **env;           /* NAME=VALUE */
+        size_t n_env;
+        char *workdir;
+        char *output_dir;
+        policy_mount *mounts;
+        size_t n_mounts;
+        bool allow_without_cgroups;
+        bool allow_without_landlock;
+} policy;
+
+void policy_init_default(policy *p);
+void policy_free(policy *p);
+
+/* Applies a JSON policy document on top of p. `origin` names the source in
+ * messages ("policy.json"). Unknown keys, wrong types and values out of
+ * range are errors naming the key. */
+int policy_apply_json(policy *p, const char *text, size_t len, const char *origin, ward_error *err);
+int policy_load_file(policy *p, const char *path, ward_error *err);
+
+/* Sets one value from a string, as the command line gives it. `key` is the
+ * policy key ("memory", "cpu_time", ...). */
+int policy_set(policy *p, const char *key, const char *value, ward_error *err);
+int policy_add_env(policy *p, const char *name_value, ward_error *err);
+int policy_add_mount(policy *p, const char *spec, bool rw, ward_error *err); /* HOST[:SANDBOX] */
+
+/* Cross-field checks and host checks (bind sources exist). */
+int policy_validate(const policy *p, ward_error *err);
+
+/* The effective policy as JSON, and the SHA-256 of its canonical form. */
+json_t *policy_to_json(const policy *p);
+void policy_digest(const policy *p, char out[DIGEST_HEX_LEN]);

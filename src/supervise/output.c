@@ -1,0 +1,125 @@
+/* Copying /output to the host, safely.
+ *
+ * The sandbox is dead by now, but what it left is still hostile: only
+ * regular files and directories are copied; symlinks, devices, fifos and
+ * sockets are skipped with an event; setuid, setgid and sticky bits are
+ * dropped; nothing on the host side is followed (O_NOFOLLOW, openat from a
+ * directory fd), and a name that already exists as anything but a regular
+ * file is left alone. The source is walked through the scratch fd with
+ * RESOLVE_BENEATH, so no path leaves it. Sizes are bounded by the scratch
+ * tmpfs, which is the disk limit. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "basic/cleanup.h"
+#include "basic/fd.h"
+#include "basic/limits.h"
+#include "supervise/supervise.h"
+
+static int open_beneath(int dirfd, const char *name, int flags) {
+        struct open_how how = {
+                .flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW),
+                .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+        };
+        int fd = (int)syscall(SYS_openat2, dirfd, name, &how, sizeof how);
+        return fd < 0 ? -errno : fd;
+}
+
+static int copy_file(int src_dir, int dst_dir, const char *name, mode_t mode) {
+        _cleanup_close_ int in = open_beneath(src_dir, name, O_RDONLY);
+        if (in < 0)
+                return in;
+        struct stat st;
+        if (fstatat(dst_dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+                if (!S_ISREG(st.st_mode))
+                        return -EEXIST;
+                if (unlinkat(dst_dir, name, 0) < 0)
+                        return -errno;
+        }
+        _cleanup_close_ int out =
+                openat(dst_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 0777);
+        if (out < 0)
+                return -errno;
+        char chunk[65536];
+        for (;;) {
+                ssize_t n = read(in, chunk, sizeof chunk);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                int r = fd_write_full(out, chunk, (size_t)n);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int copy_tree(int src, int dst, const char *rel, unsigned depth, unsigned *files, result *res) {
+        if (depth > 32) {
+                result_event(res, "output_skipped", rel, 1);
+                return 0;
+        }
+        int dup_src = fcntl(src, F_DUPFD_CLOEXEC, 3);
+        if (dup_src < 0)
+                return -errno;
+        DIR *d = fdopendir(dup_src);
+        if (!d) {
+                close(dup_src);
+                return -errno;
+        }
+        struct dirent *de;
+        int r = 0;
+        while ((de = readdir(d)) && r >= 0) {
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                char path[WARD_PATH_MAX];
+                snprintf(path, sizeof path, "%s/%s", rel, de->d_name);
+                if (++*files > WARD_OUTPUT_COPY_FILES_MAX) {
+                        result_event(res, "output_skipped", "too many files", 1);
+                        break;
+                }
+                struct stat st;
+                if (fstatat(src, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue;
+                if (S_ISREG(st.st_mode)) {
+                        if (copy_file(src, dst, de->d_name, st.st_mode) < 0)
+                                result_event(res, "output_skipped", path, 1);
+                } else if (S_ISDIR(st.st_mode)) {
+                        if (mkdirat(dst, de->d_name, 0755) < 0 && errno != EEXIST) {
+                                result_event(res, "output_skipped", path, 1);
+                                continue;
+                        }
+                        _cleanup_close_ int s2 = open_beneath(src, de->d_name, O_RDONLY | O_DIRECTORY);
+                        _cleanup_close_ int d2 =
+                                openat(dst, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (s2 < 0 || d2 < 0) {
+                                result_event(res, "output_skipped", path, 1);
+                                continue;
+                        }
+                        r = copy_tree(s2, d2, path, depth + 1, files, res);
+                } else {
+                        result_event(res, "output_skipped", path, 1);
+                }
+        }
+        closedir(d);
+        return r;
+}
+
+int output_copy(int scratch_fd, const char *host_dir, result *res) {
+        _cleanup_close_ int src = open_beneath(scratch_fd, "output", O_RDONLY | O_DIRECTORY);
+        if (src < 0)
+                return src;
+        _cleanup_close_ int dst = open(host_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dst < 0)
+                return -errno;
+        unsigned files = 0;
+        return copy_tree(src, dst, "/output", 0, &files, res);
+}

@@ -1,0 +1,180 @@
+/* Result bookkeeping and its JSON encoding. Output that is not valid UTF-8
+ * is kept intact as base64, with an explicit encoding field. */
+#include "supervise/result.h"
+
+#include <nettle/base64.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "basic/cleanup.h"
+#include "jail/jail.h"
+
+static const char *const status_names[] = {
+        [STATUS_OK] = "ok",
+        [STATUS_EXIT] = "exit",
+        [STATUS_SIGNAL] = "signal",
+        [STATUS_TIMEOUT] = "timeout",
+        [STATUS_CPU_LIMIT] = "cpu_limit",
+        [STATUS_MEMORY_LIMIT] = "memory_limit",
+        [STATUS_PIDS_LIMIT] = "pids_limit",
+        [STATUS_OUTPUT_LIMIT] = "output_limit",
+        [STATUS_FILE_SIZE_LIMIT] = "file_size_limit",
+        [STATUS_DISK_LIMIT] = "disk_limit",
+        [STATUS_VIOLATION] = "violation",
+        [STATUS_ERROR] = "error",
+};
+
+const char *status_name(run_status s) {
+        return (unsigned)s < ELEMENTSOF(status_names) ? status_names[s] : "error";
+}
+
+void result_init(result *r, uint64_t output_cap) {
+        memset(r, 0, sizeof *r);
+        r->exit_code = -1;
+        buf_init(&r->out, output_cap);
+        buf_init(&r->err, output_cap);
+}
+
+void result_free(result *r) {
+        buf_free(&r->out);
+        buf_free(&r->err);
+}
+
+void result_event(result *r, const char *type, const char *name, uint64_t count) {
+        for (unsigned i = 0; i < r->n_events; i++)
+                if (strcmp(r->events[i].type, type) == 0 && strcmp(r->events[i].name, name) == 0) {
+                        r->events[i].count += count;
+                        return;
+                }
+        if (r->n_events >= WARD_EVENTS_MAX) {
+                r->events_dropped += count;
+                return;
+        }
+        run_event *e = &r->events[r->n_events++];
+        snprintf(e->type, sizeof e->type, "%s", type);
+        snprintf(e->name, sizeof e->name, "%s", name);
+        e->count = count;
+}
+
+static bool valid_utf8(const unsigned char *s, size_t n) {
+        size_t i = 0;
+        while (i < n) {
+                unsigned char c = s[i];
+                size_t len;
+                uint32_t cp;
+                if (c < 0x80) {
+                        i++;
+                        continue;
+                } else if ((c & 0xe0) == 0xc0) {
+                        len = 2;
+                        cp = c & 0x1f;
+                } else if ((c & 0xf0) == 0xe0) {
+                        len = 3;
+                        cp = c & 0x0f;
+                } else if ((c & 0xf8) == 0xf0) {
+                        len = 4;
+                        cp = c & 0x07;
+                } else {
+                        return false;
+                }
+                if (i + len > n)
+                        return false;
+                for (size_t k = 1; k < len; k++) {
+                        if ((s[i + k] & 0xc0) != 0x80)
+                                return false;
+                        cp = (cp << 6) | (s[i + k] & 0x3f);
+                }
+                if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+                    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+                        return false;
+                i += len;
+        }
+        return true;
+}
+
+static void add_output(json_t *doc, const char *key, const buf *b) {
+        char enc_key[32], trunc_key[32];
+        snprintf(enc_key, sizeof enc_key, "%s_encoding", key);
+        snprintf(trunc_key, sizeof trunc_key, "%s_truncated", key);
+        const char *data = b->data ? b->data : "";
+        if (valid_utf8((const unsigned char *)data, b->len)) {
+                json_object_set_new(doc, key, json_stringn(data, b->len));
+                json_object_set_new(doc, enc_key, json_string("utf-8"));
+        } else {
+                size_t n = BASE64_ENCODE_RAW_LENGTH(b->len);
+                _cleanup_free_ char *enc = malloc(n + 1);
+                if (enc) {
+                        base64_encode_raw(enc, b->len, (const uint8_t *)data);
+                        json_object_set_new(doc, key, json_stringn(enc, n));
+                } else {
+                        json_object_set_new(doc, key, json_string(""));
+                }
+                json_object_set_new(doc, enc_key, json_string("base64"));
+        }
+        json_object_set_new(doc, trunc_key, json_boolean(b->truncated));
+}
+
+json_t *result_to_json(const result *r) {
+        json_t *doc = json_object();
+        if (!doc)
+                return NULL;
+        json_object_set_new(doc, "status", json_string(status_name(r->status)));
+        json_object_set_new(doc, "exit_code", r->exit_code >= 0 ? json_integer(r->exit_code) : json_null());
+        json_object_set_new(doc, "signal", r->signal > 0 ? json_integer(r->signal) : json_null());
+        json_object_set_new(doc, "wall_ms", json_integer((json_int_t)r->wall_ms));
+        json_object_set_new(doc, "cpu_ms", json_integer((json_int_t)r->cpu_ms));
+        json_object_set_new(doc, "memory_peak_bytes", json_integer((json_int_t)r->memory_peak));
+        add_output(doc, "stdout", &r->out);
+        add_output(doc, "stderr", &r->err);
+        json_t *prot = json_array();
+        for (unsigned bit = 1; bit; bit <<= 1)
+                if ((r->protections & bit) && prot_name(bit))
+                        json_array_append_new(prot, json_string(prot_name(bit)));
+        json_object_set_new(doc, "protections", prot);
+        json_object_set_new(doc, "cgroup", json_string(r->cgroup_version == 2   ? "v2"
+                                                       : r->cgroup_version == 1 ? "v1"
+                                                                                : "none"));
+        json_t *events = json_array();
+        for (unsigned i = 0; i < r->n_events; i++) {
+                const run_event *e = &r->events[i];
+                json_t *ev = json_object();
+                json_object_set_new(ev, "type", json_string(e->type));
+                if (strcmp(e->type, "syscall_denied") == 0)
+                        json_object_set_new(ev, "syscall", json_string(e->name));
+                else if (strcmp(e->type, "limit") == 0)
+                        json_object_set_new(ev, "limit", json_string(e->name));
+                else
+                        json_object_set_new(ev, "detail", json_string(e->name));
+                json_object_set_new(ev, "count", json_integer((json_int_t)e->count));
+                json_array_append_new(events, ev);
+        }
+        if (r->events_dropped)
+                json_array_append_new(events, json_pack("{s:s, s:I}", "type", "events_dropped", "count",
+                                                        (json_int_t)r->events_dropped));
+        json_object_set_new(doc, "events", events);
+        if (r->status == STATUS_ERROR)
+                json_object_set_new(doc, "error", json_string(r->error));
+        return doc;
+}
+
+int result_exit_code(const result *r) {
+        switch (r->status) {
+        case STATUS_OK:
+                return 0;
+        case STATUS_EXIT:
+                if (r->exec_class)
+                        return r->exec_class;
+                return r->exit_code;
+        case STATUS_TIMEOUT:
+        case STATUS_CPU_LIMIT:
+                return 124;
+        case STATUS_ERROR:
+                return 125;
+        default:
+                if (r->signal > 0)
+                        return 128 + r->signal;
+                if (r->exit_code >= 0)
+                        return r->exit_code;
+                return 137; /* ended by ward with SIGKILL */
+        }
+}
