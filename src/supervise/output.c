@@ -123,3 +123,43 @@ int output_copy(int scratch_fd, const char *host_dir, result *res) {
         unsigned files = 0;
         return copy_tree(src, dst, "/output", 0, &files, res);
 }
+
+/* Whether any regular file below the scratch tmpfs is at least `size`
+ * bytes: how a file-size limit hit shows when the process that hit it was
+ * not the one whose status we see. Bounded in entries and depth. */
+static bool big_file_below(int dir, uint64_t size, unsigned depth, unsigned *budget) {
+        if (depth > 32)
+                return false;
+        int dup_dir = fcntl(dir, F_DUPFD_CLOEXEC, 3);
+        if (dup_dir < 0)
+                return false;
+        DIR *d = fdopendir(dup_dir);
+        if (!d) {
+                close(dup_dir);
+                return false;
+        }
+        bool found = false;
+        struct dirent *de;
+        while (!found && (de = readdir(d)) && (*budget)-- > 0) {
+                struct stat st;
+                if (de->d_name[0] == '.' && (de->d_name[1] == '\0' || (de->d_name[1] == '.' && !de->d_name[2])))
+                        continue;
+                if (fstatat(dir, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue;
+                if (S_ISREG(st.st_mode) && (uint64_t)st.st_size >= size) {
+                        found = true;
+                } else if (S_ISDIR(st.st_mode)) {
+                        _cleanup_close_ int sub = open_beneath(dir, de->d_name, O_RDONLY | O_DIRECTORY);
+                        if (sub >= 0)
+                                found = big_file_below(sub, size, depth + 1, budget);
+                }
+        }
+        closedir(d);
+        return found;
+}
+
+bool scratch_has_file_of(int scratch_fd, uint64_t size) {
+        _cleanup_close_ int root = open_beneath(scratch_fd, ".", O_RDONLY | O_DIRECTORY);
+        unsigned budget = WARD_OUTPUT_COPY_FILES_MAX;
+        return root >= 0 && big_file_below(root, size, 0, &budget);
+}

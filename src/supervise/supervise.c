@@ -322,12 +322,19 @@ static void classify(loop *l, int prog_status, bool have_status, int scratch_fd)
                 res->status = STATUS_OK;
                 return;
         }
-        if (disk_full)
+        if (disk_full) {
                 res->status = STATUS_DISK_LIMIT;
-        else if (st.pids_max_hits)
+        } else if (res->exit_code == 128 + SIGXFSZ ||
+                   (scratch_fd >= 0 && scratch_has_file_of(scratch_fd, l->req->policy->file_size))) {
+                /* A child hit the file-size limit and its parent passed the
+                 * failure on (a shell reports 128+SIGXFSZ). */
+                res->status = STATUS_FILE_SIZE_LIMIT;
+                result_event(res, "limit", "file_size", 1);
+        } else if (st.pids_max_hits) {
                 res->status = STATUS_PIDS_LIMIT;
-        else
+        } else {
                 res->status = STATUS_EXIT;
+        }
 }
 
 static int block_signals(sigset_t *old) {

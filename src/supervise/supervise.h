@@ -2,7 +2,9 @@
  * limits, answers denied syscalls, and builds the Result. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "basic/error.h"
 #include "policy/policy.h"
@@ -26,3 +28,5 @@ int supervise_run(const supervise_req *req, result *res, ward_error *err);
 
 /* Copies the regular files below /output to the host directory. */
 int output_copy(int scratch_fd, const char *host_dir, result *res);
+/* Whether the scratch tmpfs holds a regular file of at least `size` bytes. */
+bool scratch_has_file_of(int scratch_fd, uint64_t size);
