@@ -195,11 +195,35 @@ __attribute__((noreturn)) static void contain(const jail_spec *s, int sock, int 
         child_fail(sock, JAIL_MSG_EXEC_FAILED, cls, msg);
 }
 
+/* Closes every fd but those in keep[] (which must be sorted). The child
+ * was cloned from ward with all of ward's fds: the parent's ends of the
+ * pipes among them, which would hold the program's stdin open. */
+static void close_all_except(const int *keep, size_t n) {
+        int from = 0;
+        for (size_t i = 0; i <= n; i++) {
+                int to = i < n ? keep[i] - 1 : -1;
+                if (i == n) {
+                        fd_close_from(from);
+                        break;
+                }
+                if (to >= from)
+                        (void)syscall(SYS_close_range, (unsigned)from, (unsigned)to, 0);
+                from = keep[i] + 1;
+        }
+}
+
+static int cmp_int(const void *a, const void *b) {
+        return *(const int *)a - *(const int *)b;
+}
+
 /* The sandbox's init (pid 1 of its pid namespace). */
 __attribute__((noreturn)) static void child_main(const jail_spec *s, int sock, int status_fd) {
         ward_error err = {0};
         char go;
         int r;
+        int keep[5] = {sock, status_fd, s->stdio[0], s->stdio[1], s->stdio[2]};
+        qsort(keep, ELEMENTSOF(keep), sizeof keep[0], cmp_int);
+        close_all_except(keep, ELEMENTSOF(keep));
 
         /* Die with ward. If ward is already gone, the read below sees EOF. */
         prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);

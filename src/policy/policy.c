@@ -204,9 +204,9 @@ static int add_mount(policy *p, const char *source, const char *target, bool rw,
                 return err_set(err, -EINVAL, "%s: source '%s' is not a clean absolute path", what, source);
         if (!path_is_clean(target))
                 return err_set(err, -EINVAL, "%s: target '%s' is not a clean absolute path", what, target);
-        static const char *const reserved[] = {"/proc", "/dev", "/sys", "/etc"};
-        if (strcmp(target, "/") == 0)
-                return err_set(err, -EINVAL, "%s: target '/' is reserved", what);
+        static const char *const reserved[] = {"/proc", "/dev", "/sys"};
+        if (strcmp(target, "/") == 0 || strcmp(target, "/etc") == 0)
+                return err_set(err, -EINVAL, "%s: target '%s' is reserved", what, target);
         for (size_t i = 0; i < ELEMENTSOF(reserved); i++) {
                 size_t n = strlen(reserved[i]);
                 if (strncmp(target, reserved[i], n) == 0 && (target[n] == '\0' || target[n] == '/'))

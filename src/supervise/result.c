@@ -62,6 +62,8 @@ static bool valid_utf8(const unsigned char *s, size_t n) {
                 unsigned char c = s[i];
                 size_t len;
                 uint32_t cp;
+                if (c == 0)
+                        return false; /* NUL: base64, for readers that use C strings */
                 if (c < 0x80) {
                         i++;
                         continue;

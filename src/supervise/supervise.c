@@ -344,6 +344,11 @@ static int block_signals(sigset_t *old) {
         sigaddset(&set, SIGTERM);
         sigaddset(&set, SIGHUP);
         sigaddset(&set, SIGQUIT);
+        /* A shell starts background jobs with SIGINT ignored; an ignored
+         * signal never reaches a signalfd, and ward must still clean up. */
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sigismember(&set, sig) == 1)
+                        signal(sig, SIG_DFL);
         if (sigprocmask(SIG_BLOCK, &set, old) < 0)
                 return -errno;
         int fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);

@@ -64,9 +64,17 @@ expect_no_match() {
 expect_status() { expect_eq "status" "$(j .status)" "$1"; }
 expect_rc() { expect_eq "exit code" "$RC" "$1"; }
 
-# Leftovers: cgroups named ward-* anywhere under /sys/fs/cgroup, and
-# processes whose command line carries a marker the test chose.
-ward_cgroups() { find /sys/fs/cgroup -maxdepth 6 -type d -name 'ward-*' 2>/dev/null | sort; }
+# Leftovers: cgroups named ward-<owner pid>-<n> under /sys/fs/cgroup whose
+# owner is gone (tests run in parallel, so a live ward's cgroup is not a
+# leftover), and processes whose command line carries a marker the test chose.
+ward_cgroups() {
+  local d owner
+  find /sys/fs/cgroup -maxdepth 6 -type d -name 'ward-*' 2>/dev/null | sort | while read -r d; do
+    owner=${d##*/ward-}
+    owner=${owner%%-*}
+    kill -0 "$owner" 2>/dev/null || echo "$d"
+  done
+}
 expect_no_cgroups() {
   local left
   left=$(ward_cgroups)

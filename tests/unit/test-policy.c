@@ -110,6 +110,8 @@ static void overrides(void **state) {
         assert_string_equal(p.mounts[0].source, "/usr");
         assert_string_equal(p.mounts[0].target, "/opt/usr");
         assert_int_equal(policy_add_mount(&p, "/etc", false, &err), -EINVAL); /* target /etc is reserved */
+        assert_int_equal(policy_add_mount(&p, "/usr:/dev/x", false, &err), -EINVAL);
+        assert_int_equal(policy_add_mount(&p, "/etc/hostname:/etc/app.conf", false, &err), 0);
         policy_free(&p);
 }
 
