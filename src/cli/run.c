@@ -63,7 +63,8 @@ static const char help[] =
         "  125      ward itself failed, or the request was invalid\n"
         "  126      the command could not be executed\n"
         "  127      the command was not found in the sandbox\n"
-        "With --json: 0 when a result document was printed, 125 when the request was invalid.\n"
+        "With --json: 0 when the run's document was printed; 125 when the request was invalid\n"
+        "(one line on stderr, no document) or ward failed (a document with status \"error\").\n"
         "\n"
         "See ward-run(1).\n";
 

@@ -1,4 +1,6 @@
 /* ward's entry point: the table of subcommands. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,6 +42,11 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+        /* Started with 0, 1 or 2 closed, ward's own pipes would take those
+         * numbers and be mistaken for stdio: fill them with /dev/null. */
+        for (int fd = 0; fd < 3; fd++)
+                if (fcntl(fd, F_GETFD) < 0 && errno == EBADF && open("/dev/null", O_RDWR) != fd)
+                        return EXIT_WARD_FAILED;
         /* The sandbox's init wipes these from its copy of our memory. */
         jail_set_process_memory(argc, argv);
         if (argc < 2) {

@@ -142,15 +142,18 @@ __attribute__((noreturn)) static void contain(const jail_spec *s, int sock, int 
         int r;
         if (setsid() < 0)
                 child_fail(sock, JAIL_MSG_ERROR, errno, "setsid failed");
+        /* Lift every fd we keep above 9 first, so that no dup2 below can
+         * overwrite one that is still to be moved (ward may have been
+         * started with 0, 1 or 2 closed, and any of these may sit there). */
+        int src[5] = {s->stdio[0], s->stdio[1], s->stdio[2], sock, scratch}, hi[5];
+        for (int i = 0; i < 5; i++)
+                if ((hi[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 10)) < 0)
+                        child_fail(sock, JAIL_MSG_ERROR, errno, "cannot move fds");
         for (int i = 0; i < 3; i++)
-                if (dup2(s->stdio[i], i) < 0)
+                if (dup2(hi[i], i) < 0) /* the copy at 0-2 is not close-on-exec */
                         child_fail(sock, JAIL_MSG_ERROR, errno, "cannot set up stdio");
-        /* Keep only the setup socket and the scratch fd, above 2. */
-        int keep_sock = fcntl(sock, F_DUPFD_CLOEXEC, 3), keep_scratch = fcntl(scratch, F_DUPFD_CLOEXEC, 3);
-        if (keep_sock < 0 || keep_scratch < 0)
-                child_fail(sock, JAIL_MSG_ERROR, errno, "cannot move fds");
-        if (dup3(keep_sock, 3, O_CLOEXEC) < 0 || dup3(keep_scratch, 4, O_CLOEXEC) < 0)
-                child_fail(sock, JAIL_MSG_ERROR, errno, "cannot move fds");
+        if (dup3(hi[3], 3, O_CLOEXEC) < 0 || dup3(hi[4], 4, O_CLOEXEC) < 0)
+                child_fail(hi[3], JAIL_MSG_ERROR, errno, "cannot move fds");
         sock = 3;
         scratch = 4;
         fd_close_from(5);
