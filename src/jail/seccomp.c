@@ -9,6 +9,7 @@
  * before anything is spawned, and loaded last in the child, so that it
  * never has to allow ward's own setup. */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <sys/ioctl.h>
@@ -23,15 +24,15 @@
 static const char *const allowed[] = {
         /* files and descriptors */
         "read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev", "preadv2",
-        "pwritev2", "open", "openat", "openat2", "close", "close_range", "creat", "lseek", "dup", "dup2",
+        "pwritev2", "close", "close_range", "lseek", "dup", "dup2",
         "dup3", "fcntl", "flock", "fsync", "fdatasync", "sync", "syncfs", "sync_file_range", "truncate",
         "ftruncate", "fallocate", "fadvise64", "readahead", "sendfile", "copy_file_range", "splice", "tee",
         "vmsplice", "pipe", "pipe2", "stat", "fstat", "lstat", "newfstatat", "statx", "statfs", "fstatfs",
         "access", "faccessat", "faccessat2", "getdents", "getdents64", "getcwd", "chdir", "fchdir", "rename",
         "renameat", "renameat2", "mkdir", "mkdirat", "rmdir", "link", "linkat", "unlink", "unlinkat",
-        "symlink", "symlinkat", "readlink", "readlinkat", "chmod", "fchmod", "fchmodat", "fchmodat2",
+        "symlink", "symlinkat", "readlink", "readlinkat",
         "chown", "fchown", "lchown", "fchownat", "umask", "utime", "utimes", "utimensat", "futimesat",
-        "mknod", "mknodat", "getxattr", "lgetxattr", "fgetxattr", "listxattr", "llistxattr", "flistxattr",
+        "getxattr", "lgetxattr", "fgetxattr", "listxattr", "llistxattr", "flistxattr",
         "setxattr", "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr", "memfd_create",
         "inotify_init", "inotify_init1", "inotify_add_watch", "inotify_rm_watch", "eventfd", "eventfd2",
         "signalfd", "signalfd4", "timerfd_create", "timerfd_settime", "timerfd_gettime", "epoll_create",
@@ -131,6 +132,39 @@ static int allow_clone_and_ioctl(scmp_filter_ctx ctx) {
         return 0;
 }
 
+/* No setuid or setgid bit can be set from inside. The sandbox's files may
+ * belong to the caller on the host (root, when ward runs as root): a
+ * setuid file left in a --rw bind would run with the caller's ids. Modes
+ * are checked where they are passed: chmod, file creation (O_CREAT and
+ * O_TMPFILE), mknod. openat2 hides its mode in memory, so it answers
+ * ENOSYS and libc falls back to openat. */
+static int allow_modes_without_setid(scmp_filter_ctx ctx) {
+        const scmp_datum_t setid = 06000, creating = O_CREAT | 020000000 /* __O_TMPFILE */;
+        static const struct {
+                const char *name;
+                int flags_arg; /* -1: the call always creates */
+                int mode_arg;
+        } calls[] = {
+                {"open", 1, 2},   {"openat", 2, 3},   {"creat", -1, 1},   {"chmod", -1, 1},
+                {"fchmod", -1, 1}, {"fchmodat", -1, 2}, {"fchmodat2", -1, 2}, {"mknod", -1, 1},
+                {"mknodat", -1, 2},
+        };
+        int r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(openat2), 0);
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(calls); i++) {
+                int nr = seccomp_syscall_resolve_name(calls[i].name);
+                if (nr == __NR_SCMP_ERROR)
+                        continue;
+                struct scmp_arg_cmp mode_ok = {(unsigned)calls[i].mode_arg, SCMP_CMP_MASKED_EQ, setid, 0};
+                r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, 1, &mode_ok);
+                if (r >= 0 && calls[i].flags_arg >= 0) {
+                        struct scmp_arg_cmp not_creating = {(unsigned)calls[i].flags_arg, SCMP_CMP_MASKED_EQ,
+                                                            creating, 0};
+                        r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, 1, &not_creating);
+                }
+        }
+        return r;
+}
+
 int seccomp_build(scmp_filter_ctx *ret, ward_error *err) {
         scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_NOTIFY);
         int r;
@@ -149,7 +183,7 @@ int seccomp_build(scmp_filter_ctx *ret, ward_error *err) {
         }
         if ((r = allow_socket_families(ctx)) < 0)
                 goto fail;
-        if ((r = allow_clone_and_ioctl(ctx)) < 0)
+        if ((r = allow_clone_and_ioctl(ctx)) < 0 || (r = allow_modes_without_setid(ctx)) < 0)
                 goto fail;
         *ret = ctx;
         return 0;

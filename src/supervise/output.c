@@ -6,8 +6,8 @@
  * dropped; nothing on the host side is followed (O_NOFOLLOW, openat from a
  * directory fd), and a name that already exists as anything but a regular
  * file is left alone. The source is walked through the scratch fd with
- * RESOLVE_BENEATH, so no path leaves it. Sizes are bounded by the scratch
- * tmpfs, which is the disk limit. */
+ * RESOLVE_BENEATH, so no path leaves it. What is copied is bounded by the
+ * disk limit in logical bytes (sparse files and hard links included). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -62,7 +62,8 @@ static int copy_file(int src_dir, int dst_dir, const char *name, mode_t mode) {
         return 0;
 }
 
-static int copy_tree(int src, int dst, const char *rel, unsigned depth, unsigned *files, result *res) {
+static int copy_tree(int src, int dst, const char *rel, unsigned depth, unsigned *files, uint64_t *budget,
+                     result *res) {
         if (depth > 32) {
                 result_event(res, "output_skipped", rel, 1);
                 return 0;
@@ -90,6 +91,13 @@ static int copy_tree(int src, int dst, const char *rel, unsigned depth, unsigned
                 if (fstatat(src, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                         continue;
                 if (S_ISREG(st.st_mode)) {
+                        /* The logical size counts: a sparse file or a hard
+                         * link copied out takes real space on the host. */
+                        if ((uint64_t)st.st_size > *budget) {
+                                result_event(res, "output_skipped", path, 1);
+                                continue;
+                        }
+                        *budget -= (uint64_t)st.st_size;
                         if (copy_file(src, dst, de->d_name, st.st_mode) < 0)
                                 result_event(res, "output_skipped", path, 1);
                 } else if (S_ISDIR(st.st_mode)) {
@@ -104,7 +112,7 @@ static int copy_tree(int src, int dst, const char *rel, unsigned depth, unsigned
                                 result_event(res, "output_skipped", path, 1);
                                 continue;
                         }
-                        r = copy_tree(s2, d2, path, depth + 1, files, res);
+                        r = copy_tree(s2, d2, path, depth + 1, files, budget, res);
                 } else {
                         result_event(res, "output_skipped", path, 1);
                 }
@@ -113,7 +121,7 @@ static int copy_tree(int src, int dst, const char *rel, unsigned depth, unsigned
         return r;
 }
 
-int output_copy(int scratch_fd, const char *host_dir, result *res) {
+int output_copy(int scratch_fd, const char *host_dir, uint64_t max_bytes, result *res) {
         _cleanup_close_ int src = open_beneath(scratch_fd, "output", O_RDONLY | O_DIRECTORY);
         if (src < 0)
                 return src;
@@ -121,7 +129,8 @@ int output_copy(int scratch_fd, const char *host_dir, result *res) {
         if (dst < 0)
                 return -errno;
         unsigned files = 0;
-        return copy_tree(src, dst, "/output", 0, &files, res);
+        uint64_t budget = max_bytes;
+        return copy_tree(src, dst, "/output", 0, &files, &budget, res);
 }
 
 /* Whether any regular file below the scratch tmpfs is at least `size`

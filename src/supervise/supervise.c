@@ -484,7 +484,7 @@ int supervise_run(const supervise_req *req, result *res, ward_error *err) {
         if (r < 0)
                 fail_result(res, &setup);
         if (p->output_dir && j.scratch_fd >= 0) {
-                int c = output_copy(j.scratch_fd, p->output_dir, res);
+                int c = output_copy(j.scratch_fd, p->output_dir, p->disk, res);
                 if (c < 0)
                         result_event(res, "output_skipped", "copy to the output dir failed", 1);
         }
