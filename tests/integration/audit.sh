@@ -2,7 +2,6 @@
 # --audit FILE: one JSON line per run, appended, with a run id, a time, the
 # policy digest and the SHA-256 of the code (for --lang) or of the argv.
 source "$(dirname "$0")/../helpers/lib.sh"
-source "$(dirname "$0")/lib-integration.bash"
 
 log="$T_TMP/audit.jsonl"
 code='print("audited")'
@@ -60,6 +59,20 @@ expect_match "argv digest is a sha256" "$(strings "$line2")" '(^|:|
 |$)'
 expect_no_match "caller environment not in the audit" "$line2" "leak-$$"
 expect_match "exit recorded" "$line2" '"exit"'
+
+# The argv digest follows the argv: the same command hashes the same, another
+# one differently (values other than the policy digest and the run id).
+argv_digests() { strings "$1" | grep -xE '(sha256:)?[0-9a-f]{64}' | grep -vxF "$(val "$1" ".$pdkey")" | sort | tr '\n' ' '; }
+log2="$T_TMP/audit2.jsonl"
+run_ward run --audit "$log2" -- echo a b
+run_ward run --audit "$log2" -- echo a b
+run_ward run --audit "$log2" -- echo "a b"
+d1=$(argv_digests "$(sed -n 1p "$log2")")
+d2=$(argv_digests "$(sed -n 2p "$log2")")
+d3=$(argv_digests "$(sed -n 3p "$log2")")
+expect_ne "argv digest present" "$d1" ""
+expect_eq "same argv, same digest" "$d2" "$d1"
+expect_ne "'a b' as one argument hashes differently" "$d3" "$d1"
 
 # A different policy gives a different digest.
 run_ward run --audit "$log" --memory 128M -- true

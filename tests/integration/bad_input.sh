@@ -3,7 +3,6 @@
 # stderr naming the problem, no document on stdout, and nothing left behind
 # (no ward-* cgroup, no process carrying the command's marker).
 source "$(dirname "$0")/../helpers/lib.sh"
-source "$(dirname "$0")/lib-integration.bash"
 
 MARK="ward-bad-input-$$-$RANDOM"
 CMD=(bash -c "sleep 30; : $MARK")

@@ -2,7 +2,6 @@
 # The environment inside: --env sets variables, ward's own environment does
 # not leak in, and the fixed identity (uid, gid, HOME, cwd, PATH, hostname).
 source "$(dirname "$0")/../helpers/lib.sh"
-source "$(dirname "$0")/lib-integration.bash"
 
 export FOO_SECRET="ward-secret-$$"
 export AWS_SECRET_ACCESS_KEY="ward-aws-$$"
@@ -44,14 +43,14 @@ expect_match "NoNewPrivs" "$OUT" "NoNewPrivs: 1"
 # Layout: no /sys, / read-only, /proc/sys read-only, the writable places.
 run_ward run -- sh -c 'ls /sys 2>/dev/null | wc -l; [ -w / ] && echo rootw; [ -w /usr ] && echo usrw;
 grep " /proc/sys " /proc/self/mountinfo | tail -1 | cut -d" " -f6 | cut -d, -f1;
-for d in /tmp /home/user /dev/shm /output; do touch $d/x && echo "$d ok"; done; ls /dev | tr "\n" " "'
+for d in /tmp /home/user /dev/shm; do touch $d/x && echo "$d ok"; done; ls /dev | tr "\n" " "'
 expect_match "no /sys, read-only /, /usr, /proc/sys" "$OUT" "^0
 ro
 /tmp ok"
 expect_match "writable places" "$OUT" "/tmp ok
 /home/user ok
-/dev/shm ok
-/output ok"
+/dev/shm ok"
+# (/output without --output-dir: output_default.sh.)
 dev=$(printf '%s\n' "$OUT" | tail -1)
 for d in null zero full random urandom fd shm; do
   expect_match "/dev/$d present" "$dev" "(^| )$d( |$)"

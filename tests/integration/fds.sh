@@ -2,7 +2,6 @@
 # No stray file descriptors: whatever the caller left open (without
 # close-on-exec) is not inherited; inside there are only 0, 1 and 2.
 source "$(dirname "$0")/../helpers/lib.sh"
-source "$(dirname "$0")/lib-integration.bash"
 
 echo host-secret >"$T_TMP/secret"
 exec 9<"$T_TMP/secret" 5<"$T_TMP/secret" 200>"$T_TMP/w"

@@ -2,7 +2,6 @@
 # --file-size (the largest file a process may write) and --disk (the space of
 # /tmp, /home/user, /dev/shm and /output together).
 source "$(dirname "$0")/../helpers/lib.sh"
-source "$(dirname "$0")/lib-integration.bash"
 
 limit_event() { j "[.events[]? | select(.type == \"limit\") | .limit] | index(\"$1\") != null"; }
 
@@ -34,14 +33,15 @@ expect_ne "disk without --json: exit code" "$RC" 0
 expect_ne "disk without --json: not 125" "$RC" 125
 
 # The disk is shared: 5M in /tmp and 5M in /dev/shm do not both fit in 8M.
+mkdir "$T_TMP/od"
 for pair in "/tmp /dev/shm" "/tmp /home/user" "/home/user /dev/shm" "/tmp /output"; do
   set -- $pair
-  run_json --disk 8M -- sh -c "head -c 5M /dev/zero > $1/a && head -c 5M /dev/zero > $2/b"
+  run_json --disk 8M --output-dir "$T_TMP/od" -- sh -c "head -c 5M /dev/zero > $1/a && head -c 5M /dev/zero > $2/b"
   expect_eq "disk shared by $1 and $2: status" "$(j .status)" disk_limit
 done
 # Each alone fits.
 for d in /tmp /home/user /dev/shm /output; do
-  run_json --disk 8M -- sh -c "head -c 5M /dev/zero > $d/a && stat -c %s $d/a"
+  run_json --disk 8M --output-dir "$T_TMP/od" -- sh -c "head -c 5M /dev/zero > $d/a && stat -c %s $d/a"
   expect_eq "5M in $d under an 8M disk" "$(j .status) $(j .stdout)" "ok 5242880"
 done
 

@@ -3,7 +3,6 @@
 # cgroup version on this host, sane times and memory peak, and outputs that
 # round-trip (utf-8 as text, binary as base64).
 source "$(dirname "$0")/../helpers/lib.sh"
-source "$(dirname "$0")/lib-integration.bash"
 
 run_json -- sh -c 'echo out; echo err >&2'
 expect_rc 0

@@ -1,7 +1,6 @@
 #!/bin/bash
 # --lang python|node|bash|sh with code from -c, from a FILE and from stdin (-).
 source "$(dirname "$0")/../helpers/lib.sh"
-source "$(dirname "$0")/lib-integration.bash"
 
 declare -A CODE=(
   [python]='import sys; print("py", 6 * 7); print("err", file=sys.stderr); sys.exit(3)'

@@ -3,7 +3,6 @@
 # seconds and the next run removes the dead run's cgroup; after SIGTERM and
 # SIGINT ward ends the sandbox and cleans up itself.
 source "$(dirname "$0")/../helpers/lib.sh"
-source "$(dirname "$0")/lib-integration.bash"
 
 # spawn_ward ARGS...: ward in the background with default SIGINT/SIGTERM
 # handling (a background job of a script would ignore SIGINT); sets WPID.

@@ -2,7 +2,6 @@
 # Memory and pids cgroup limits: the run ends with the right status and a
 # limit event, the memory peak is reported, and the host stays usable.
 source "$(dirname "$0")/../helpers/lib.sh"
-source "$(dirname "$0")/lib-integration.bash"
 
 limit_event() { j "[.events[]? | select(.type == \"limit\") | .limit] | index(\"$1\") != null"; }
 

@@ -2,7 +2,6 @@
 # Host directories inside: --workdir (the host dir is /home/user, writable,
 # files land on the host), --ro and --rw in both HOST and HOST:SANDBOX forms.
 source "$(dirname "$0")/../helpers/lib.sh"
-source "$(dirname "$0")/lib-integration.bash"
 
 # --workdir
 wd="$T_TMP/work"

@@ -2,7 +2,6 @@
 # --net none (the default): loopback works inside, nothing else does, and the
 # host's own loopback is a different network.
 source "$(dirname "$0")/../helpers/lib.sh"
-source "$(dirname "$0")/lib-integration.bash"
 
 INSIDE='
 import socket, threading, sys

@@ -3,7 +3,6 @@
 # directory after the run; symlinks, fifos and special files are not, setuid
 # and setgid bits are not, and what is copied stays within the disk cap.
 source "$(dirname "$0")/../helpers/lib.sh"
-source "$(dirname "$0")/lib-integration.bash"
 
 out="$T_TMP/out.d"
 mkdir "$out"

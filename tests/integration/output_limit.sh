@@ -3,7 +3,6 @@
 # output_limit. truncate: the rest is dropped, the program finishes, and
 # *_truncated says so.
 source "$(dirname "$0")/../helpers/lib.sh"
-source "$(dirname "$0")/lib-integration.bash"
 
 limit_event() { j "[.events[]? | select(.type == \"limit\") | .limit] | index(\"$1\") != null"; }
 len() { j "$1 | length"; }

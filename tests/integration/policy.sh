@@ -2,7 +2,6 @@
 # --policy FILE: each section takes effect, and command-line options
 # override the file.
 source "$(dirname "$0")/../helpers/lib.sh"
-source "$(dirname "$0")/lib-integration.bash"
 
 data="$T_TMP/data"
 mkdir "$data"

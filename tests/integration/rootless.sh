@@ -4,7 +4,6 @@
 # "allow_without": ["cgroups"]; then it runs, and protections say what it
 # lacks. The rest of the confinement still holds.
 source "$(dirname "$0")/../helpers/lib.sh"
-source "$(dirname "$0")/lib-integration.bash"
 
 need setpriv
 [ "$(id -u)" = 0 ] || skip "needs root to switch to an unprivileged uid"

@@ -3,7 +3,6 @@
 # and as the JSON document's status/exit_code/signal (with --json, where
 # ward itself exits 0): ok, exit, signal, timeout, cpu_limit, 126, 127.
 source "$(dirname "$0")/../helpers/lib.sh"
-source "$(dirname "$0")/lib-integration.bash"
 
 # ok: exit 0.
 run_ward run -- true

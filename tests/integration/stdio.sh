@@ -2,7 +2,6 @@
 # stdin reaches the program; stdout and stderr come back separately and
 # byte for byte, binary included.
 source "$(dirname "$0")/../helpers/lib.sh"
-source "$(dirname "$0")/lib-integration.bash"
 ERR="" # expect_* quote it before the first run_ward
 
 out=$(echo hi | "$WARD" run -- cat 2>/dev/null)

@@ -3,7 +3,6 @@
 # (500ms, 5s, 2m, 1h, a plain number of seconds) means what it says,
 # observed through the limit it sets.
 source "$(dirname "$0")/../helpers/lib.sh"
-source "$(dirname "$0")/lib-integration.bash"
 
 # Sizes through --file-size: a write of SIZE bytes fits, one more byte does not.
 # fits SIZE_OPTION BYTES

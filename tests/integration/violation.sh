@@ -2,7 +2,6 @@
 # Denied syscalls: EPERM for the program, an event counted by name, and past
 # --max-violations the run ends as `violation`.
 source "$(dirname "$0")/../helpers/lib.sh"
-source "$(dirname "$0")/lib-integration.bash"
 
 # ptrace(PTRACE_CONT, 0) N times, harmless if it were allowed (ESRCH); prints
 # the return value and errno of each distinct outcome.
