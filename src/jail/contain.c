@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/sched.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -203,16 +204,12 @@ __attribute__((noreturn)) static void contain(const jail_spec *s, int sock, int 
  * pipes among them, which would hold the program's stdin open. */
 static void close_all_except(const int *keep, size_t n) {
         int from = 0;
-        for (size_t i = 0; i <= n; i++) {
-                int to = i < n ? keep[i] - 1 : -1;
-                if (i == n) {
-                        fd_close_from(from);
-                        break;
-                }
-                if (to >= from)
-                        (void)syscall(SYS_close_range, (unsigned)from, (unsigned)to, 0);
+        for (size_t i = 0; i < n; i++) {
+                if (keep[i] > from)
+                        (void)syscall(SYS_close_range, (unsigned)from, (unsigned)(keep[i] - 1), 0);
                 from = keep[i] + 1;
         }
+        fd_close_from(from);
 }
 
 static int cmp_int(const void *a, const void *b) {
@@ -345,7 +342,18 @@ int jail_spawn(const jail_spec *s, jail *ret, ward_error *err) {
         return 0;
 }
 
-static int read_msg(jail *j, jail_msg *m, int fds[2], bool *ret_fds) {
+static int read_msg(jail *j, int timeout_ms, jail_msg *m, int fds[2], bool *ret_fds) {
+        /* A setup that never reports (a child stuck in the kernel) must not
+         * hang ward: the wait is bounded by the run's wall time. */
+        struct pollfd pfd = {.fd = j->sock, .events = POLLIN};
+        int p;
+        do
+                p = poll(&pfd, 1, timeout_ms);
+        while (p < 0 && errno == EINTR);
+        if (p < 0)
+                return -errno;
+        if (p == 0)
+                return -ETIMEDOUT;
         char cbuf[CMSG_SPACE(2 * sizeof(int))];
         struct iovec iov = {.iov_base = m, .iov_len = sizeof *m};
         struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
@@ -380,12 +388,12 @@ static int read_msg(jail *j, jail_msg *m, int fds[2], bool *ret_fds) {
         return 1;
 }
 
-int jail_wait_started(jail *j, int *ret_exec_class, ward_error *err) {
+int jail_wait_started(jail *j, int timeout_ms, int *ret_exec_class, ward_error *err) {
         jail_msg m;
         int fds[2];
         bool got_fds;
         *ret_exec_class = 0;
-        int r = read_msg(j, &m, fds, &got_fds);
+        int r = read_msg(j, timeout_ms, &m, fds, &got_fds);
         if (r < 0)
                 return err_set(err, r, "sandbox setup: %s", strerror(-r));
         if (r == 0)
@@ -398,7 +406,7 @@ int jail_wait_started(jail *j, int *ret_exec_class, ward_error *err) {
         j->notify_fd = fds[0];
         j->scratch_fd = fds[1];
         /* Second message: EOF when execve succeeded, or why it did not. */
-        r = read_msg(j, &m, fds, &got_fds);
+        r = read_msg(j, timeout_ms, &m, fds, &got_fds);
         if (r == 0)
                 return 0;
         if (r < 0 || got_fds)

@@ -123,9 +123,10 @@ typedef struct jail_msg {
 enum { JAIL_MSG_ERROR = 1, JAIL_MSG_EXEC_FAILED = 2 };
 
 int jail_spawn(const jail_spec *spec, jail *ret, ward_error *err);
-/* Waits for the setup to finish: 0 when the program is executing, or an
- * error (setup failure or exec failure with *ret_exec_class set). */
-int jail_wait_started(jail *j, int *ret_exec_class, ward_error *err);
+/* Waits, at most timeout_ms, for the setup to finish: 0 when the program
+ * is executing, or an error (setup failure, -ETIMEDOUT, or exec failure
+ * with *ret_exec_class set). */
+int jail_wait_started(jail *j, int timeout_ms, int *ret_exec_class, ward_error *err);
 void jail_kill(jail *j);
 void jail_release(jail *j); /* closes fds; the caller has reaped the init */
 

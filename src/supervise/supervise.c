@@ -76,6 +76,7 @@ typedef struct loop {
         uint64_t violations;
         uint64_t cpu_limit_ns;
         bool init_exited;
+        bool notify_hup; /* every filtered process is gone */
 } loop;
 
 static void end_run(loop *l, run_status why, const char *limit) {
@@ -126,8 +127,10 @@ static void pump_stdin(loop *l) {
                 ssize_t n = write(l->in_fd, l->in_buf + l->in_off, l->in_len - l->in_off);
                 if (n > 0)
                         l->in_off += (size_t)n;
-                else if (n < 0 && errno != EAGAIN && errno != EINTR)
-                        l->in_eof = true, l->in_off = l->in_len; /* the program closed its stdin */
+                else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+                        l->in_eof = true; /* the program closed its stdin */
+                        l->in_off = l->in_len;
+                }
         }
         if (l->in_eof && l->in_off == l->in_len && l->in_fd >= 0) {
                 close(l->in_fd);
@@ -206,7 +209,7 @@ static int watch(loop *l, int sigfd) {
                         pf[P_PID] = (struct pollfd){.fd = l->jail->pidfd, .events = POLLIN};
                 pf[P_OUT] = (struct pollfd){.fd = l->out_fd, .events = POLLIN};
                 pf[P_ERR] = (struct pollfd){.fd = l->err_fd, .events = POLLIN};
-                if (!l->init_exited)
+                if (!l->init_exited && !l->notify_hup)
                         pf[P_NOTIFY] = (struct pollfd){.fd = l->jail->notify_fd, .events = POLLIN};
                 if (l->in_fd >= 0 && l->in_off < l->in_len)
                         pf[P_IN] = (struct pollfd){.fd = l->in_fd, .events = POLLOUT};
@@ -235,7 +238,9 @@ static int watch(loop *l, int sigfd) {
                 if (pf[P_NOTIFY].revents & POLLIN)
                         answer_notification(l);
                 /* POLLHUP on the notify fd: every filtered process is
-                 * gone; the pidfd says so in its turn. */
+                 * gone; the pidfd says so in its turn, so stop asking. */
+                if (pf[P_NOTIFY].revents & (POLLHUP | POLLERR | POLLNVAL))
+                        l->notify_hup = true;
                 if (pf[P_IN].revents & (POLLOUT | POLLERR | POLLHUP))
                         pump_stdin(l);
                 if (pf[P_STDIN].revents)
@@ -433,7 +438,7 @@ int supervise_run(const supervise_req *req, result *res, ward_error *err) {
         (void)fd_nonblock(in[1]);
 
         int exec_class = 0;
-        if (jail_wait_started(&j, &exec_class, &setup) < 0 && !exec_class)
+        if (jail_wait_started(&j, (int)p->wall_time_ms, &exec_class, &setup) < 0 && !exec_class)
                 goto setup_failed;
         if (exec_class) {
                 res->exec_class = exec_class;

@@ -46,5 +46,18 @@ run_ward run -- sh -c 'readlink /proc/$$/fd/0 /proc/$$/fd/1 /proc/$$/fd/2'
 expect_no_match "std fds are not host paths" "$OUT" "$T_TMP"
 
 exec 9<&- 5<&- 200>&-
+
+# ward started with fds 3 and 4 already open (they are the numbers the
+# sandbox's setup moves its own fds to), or with stdin/stdout closed.
+exec 3</dev/null 4</dev/null
+run_ward run -- sh -c 'echo started'
+expect_rc 0
+expect_eq "fd 3 and 4 open in the caller" "$OUT" "started"
+exec 3<&- 4<&-
+"$WARD" run -- true <&- >/dev/null 2>"$T_TMP/closed.err"
+expect_eq "stdin closed in the caller: exit code" "$?" 0
+out=$("$WARD" run --json -- cat <&- 2>/dev/null | jq -r .status)
+expect_eq "stdin closed in the caller: cat sees EOF" "$out" ok
+
 expect_no_cgroups
 done_testing
