@@ -15,6 +15,7 @@
 #define WARD_EVENTS_MAX 512u                  /* distinct audit events kept per run */
 #define WARD_OUTPUT_MAX (1024ull * 1024 * 1024) /* the largest --output a policy may ask */
 #define WARD_OUTPUT_COPY_FILES_MAX 10000u     /* files copied out of /output */
+#define WARD_PROC_FILE_MAX (1024u * 1024u)  /* bytes read of /proc/self/{cgroup,mountinfo} */
 
 /* Ranges policy values must fall in. */
 #define WARD_MEMORY_MIN (4ull << 20)

@@ -21,10 +21,14 @@
 
 #include "basic/cleanup.h"
 #include "basic/fd.h"
+#include "basic/limits.h"
 #include "jail/jail.h"
 
-enum { V1_MEMORY, V1_PIDS, V1_CPU, V1_CPUACCT, V1_N };
-static const char *const v1_names[V1_N] = {"memory", "pids", "cpu", "cpuacct"};
+/* v1: cpuacct accounts CPU time (the supervisor enforces the limit from
+ * it); the cpu controller's shares and quotas are not used, so no
+ * directory is made in its hierarchy where it is mounted apart. */
+enum { V1_MEMORY, V1_PIDS, V1_CPUACCT, V1_N };
+static const char *const v1_names[V1_N] = {"memory", "pids", "cpuacct"};
 
 int cgroup_detect_version(void) {
         struct statfs sf;
@@ -37,29 +41,26 @@ int cgroup_detect_version(void) {
         return 0;
 }
 
-/* The caller's path in one hierarchy, from /proc/self/cgroup: "0::/x" for
- * v2, "N:memory:/x" or "N:cpu,cpuacct:/x" for v1. */
-static int self_path(const char *controller, char **ret) {
-        _cleanup_free_ char *text = NULL;
-        int r = fd_read_file("/proc/self/cgroup", 64 * 1024, &text, NULL);
-        if (r < 0)
-                return r;
-        for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+/* The caller's path in one hierarchy, from the text of /proc/self/cgroup:
+ * "0::/x" for v2, "N:memory:/x" or "N:cpu,cpuacct:/x" for v1. */
+static int self_path(const char *proc_cgroup, const char *controller, char **ret) {
+        _cleanup_free_ char *text = strdup(proc_cgroup);
+        if (!text)
+                return -ENOMEM;
+        char *save_line;
+        for (char *line = strtok_r(text, "\n", &save_line); line; line = strtok_r(NULL, "\n", &save_line)) {
                 char *c1 = strchr(line, ':');
                 char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
                 if (!c2)
                         continue;
                 *c2 = '\0';
-                const char *ctrls = c1 + 1;
+                char *ctrls = c1 + 1;
                 bool match = false;
                 if (!controller) {
                         match = *ctrls == '\0';
                 } else {
-                        _cleanup_free_ char *list = strdup(ctrls);
-                        if (!list)
-                                return -ENOMEM;
                         char *save;
-                        for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save))
+                        for (char *t = strtok_r(ctrls, ",", &save); t; t = strtok_r(NULL, ",", &save))
                                 match |= strcmp(t, controller) == 0;
                 }
                 if (match) {
@@ -70,13 +71,14 @@ static int self_path(const char *controller, char **ret) {
         return -ENOENT;
 }
 
-/* The mount point of a v1 controller, from /proc/self/mountinfo. */
-static int v1_mount(const char *controller, char **ret) {
-        _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
-        if (!f)
-                return -errno;
-        char line[4096];
-        while (fgets(line, sizeof line, f)) {
+/* The mount point of a v1 controller, from the text of
+ * /proc/self/mountinfo. */
+static int v1_mount(const char *mountinfo, const char *controller, char **ret) {
+        _cleanup_free_ char *text = strdup(mountinfo);
+        if (!text)
+                return -ENOMEM;
+        char *save_line;
+        for (char *line = strtok_r(text, "\n", &save_line); line; line = strtok_r(NULL, "\n", &save_line)) {
                 char *sep = strstr(line, " - cgroup ");
                 if (!sep)
                         continue;
@@ -87,12 +89,8 @@ static int v1_mount(const char *controller, char **ret) {
                 char *opts = strrchr(sep, ' ');
                 if (!opts)
                         continue;
-                _cleanup_free_ char *list = strdup(opts + 1);
-                if (!list)
-                        return -ENOMEM;
-                list[strcspn(list, "\n")] = '\0';
                 char *save;
-                for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save))
+                for (char *t = strtok_r(opts + 1, ",", &save); t; t = strtok_r(NULL, ",", &save))
                         if (strcmp(t, controller) == 0) {
                                 *ret = strdup(mnt);
                                 return *ret ? 0 : -ENOMEM;
@@ -161,6 +159,10 @@ static void kill_procs(const char *dir) {
 }
 
 static void remove_dir(const char *dir) {
+        /* Usually the run's init is gone and took its pid namespace with
+         * it: the cgroup is empty and one rmdir is enough. */
+        if (rmdir(dir) == 0 || errno == ENOENT)
+                return;
         if (write_value(dir, "cgroup.kill", "1") < 0) /* v2, kernel 5.14+ */
                 kill_procs(dir);
         for (int i = 0; i < 200; i++) {
@@ -200,8 +202,10 @@ static int next_name(char *buf, size_t len) {
 }
 
 static int create_v2(cgroup *cg, const policy *p, ward_error *err) {
-        _cleanup_free_ char *self = NULL;
-        int r = self_path(NULL, &self);
+        _cleanup_free_ char *self = NULL, *proc_cgroup = NULL;
+        int r = fd_read_file("/proc/self/cgroup", WARD_PROC_FILE_MAX, &proc_cgroup, NULL);
+        if (r >= 0)
+                r = self_path(proc_cgroup, NULL, &self);
         if (r < 0)
                 return err_set(err, r, "cgroup v2: cannot find this process's cgroup: %s", strerror(-r));
         char parent[4096], name[64];
@@ -247,15 +251,19 @@ static int create_v2(cgroup *cg, const policy *p, ward_error *err) {
 
 static int create_v1(cgroup *cg, const policy *p, ward_error *err) {
         char name[64];
+        _cleanup_free_ char *proc_cgroup = NULL, *mountinfo = NULL;
         int r = next_name(name, sizeof name);
         if (r < 0)
                 return err_set(err, r, "cgroup name");
+        if ((r = fd_read_file("/proc/self/cgroup", WARD_PROC_FILE_MAX, &proc_cgroup, NULL)) < 0 ||
+            (r = fd_read_file("/proc/self/mountinfo", WARD_PROC_FILE_MAX, &mountinfo, NULL)) < 0)
+                return err_set(err, r, "cgroup v1: cannot read /proc/self: %s", strerror(-r));
         cg->version = 1;
         for (int i = 0; i < V1_N; i++) {
                 _cleanup_free_ char *mnt = NULL, *self = NULL;
-                if ((r = v1_mount(v1_names[i], &mnt)) < 0)
+                if ((r = v1_mount(mountinfo, v1_names[i], &mnt)) < 0)
                         return err_set(err, r, "cgroup v1: the %s controller is not mounted", v1_names[i]);
-                if ((r = self_path(v1_names[i], &self)) < 0)
+                if ((r = self_path(proc_cgroup, v1_names[i], &self)) < 0)
                         return err_set(err, r, "cgroup v1: cannot find this process's %s cgroup", v1_names[i]);
                 char parent[4096];
                 snprintf(parent, sizeof parent, "%s%s", mnt, strcmp(self, "/") == 0 ? "" : self);
@@ -326,6 +334,53 @@ int cgroup_attach(const cgroup *cg, pid_t pid, ward_error *err) {
                         return err_set(err, r, "cgroup: attach to %s: %s", cg->dir[i], strerror(-r));
         }
         return 0;
+}
+
+int cgroup_join_prepare(const cgroup *cg, cgroup_join *ret, ward_error *err) {
+        cgroup_join j = {.dir_fd = -1, .tasks_fd = {-1, -1, -1, -1}};
+        if (cg->version == 2) {
+                j.dir_fd = open(cg->dir[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (j.dir_fd < 0)
+                        return err_set(err, -errno, "cgroup: open %s: %s", cg->dir[0], strerror(errno));
+        } else if (cg->version == 1) {
+                for (int i = 0; i < 4; i++) {
+                        bool shared = false;
+                        for (int k = 0; k < i; k++)
+                                shared |= cg->dir[k] && cg->dir[i] && strcmp(cg->dir[k], cg->dir[i]) == 0;
+                        if (!cg->dir[i] || shared)
+                                continue;
+                        char path[4096];
+                        snprintf(path, sizeof path, "%s/tasks", cg->dir[i]);
+                        int fd = open(path, O_WRONLY | O_CLOEXEC);
+                        if (fd < 0) {
+                                int e = errno;
+                                cgroup_join_close(&j);
+                                return err_set(err, -e, "cgroup: open %s: %s", path, strerror(e));
+                        }
+                        j.tasks_fd[j.n_tasks++] = fd;
+                }
+        }
+        *ret = j;
+        return 0;
+}
+
+int cgroup_join_self(const cgroup_join *j) {
+        for (unsigned i = 0; i < j->n_tasks; i++)
+                if (write(j->tasks_fd[i], "0", 1) != 1)
+                        return -errno;
+        return 0;
+}
+
+void cgroup_join_close(cgroup_join *j) {
+        if (j->dir_fd >= 0)
+                close(j->dir_fd);
+        j->dir_fd = -1;
+        for (unsigned i = 0; i < 4; i++) {
+                if (j->tasks_fd[i] >= 0)
+                        close(j->tasks_fd[i]);
+                j->tasks_fd[i] = -1;
+        }
+        j->n_tasks = 0;
 }
 
 int cgroup_cpu_ns(const cgroup *cg, uint64_t *ret) {

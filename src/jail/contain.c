@@ -182,7 +182,7 @@ __attribute__((noreturn)) static void contain(const jail_spec *s, int sock, int 
                         child_fail(sock, JAIL_MSG_ERROR, -r, msg);
                 }
         }
-        int notify = seccomp_install(s->seccomp);
+        int notify = seccomp_install();
         if (notify < 0) {
                 snprintf(msg, sizeof msg, "seccomp: %s", strerror(-notify));
                 child_fail(sock, JAIL_MSG_ERROR, -notify, msg);
@@ -217,16 +217,26 @@ static int cmp_int(const void *a, const void *b) {
 }
 
 /* The sandbox's init (pid 1 of its pid namespace). */
-__attribute__((noreturn)) static void child_main(const jail_spec *s, int sock, int status_fd) {
+__attribute__((noreturn)) static void child_main(const jail_spec *s, const cgroup_join *cj, int sock, int status_fd) {
         ward_error err = {0};
         char go;
         int r;
-        int keep[5] = {sock, status_fd, s->stdio[0], s->stdio[1], s->stdio[2]};
-        qsort(keep, ELEMENTSOF(keep), sizeof keep[0], cmp_int);
-        close_all_except(keep, ELEMENTSOF(keep));
+        int keep[5 + 4] = {sock, status_fd, s->stdio[0], s->stdio[1], s->stdio[2]};
+        size_t n_keep = 5;
+        for (unsigned i = 0; i < cj->n_tasks; i++)
+                keep[n_keep++] = cj->tasks_fd[i];
+        qsort(keep, n_keep, sizeof keep[0], cmp_int);
+        close_all_except(keep, n_keep);
 
         /* Die with ward. If ward is already gone, the read below sees EOF. */
         prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        /* Into the run's cgroup before anything else is done here (v2 runs
+         * were cloned straight into it). */
+        r = cgroup_join_self(cj);
+        for (unsigned i = 0; i < cj->n_tasks; i++)
+                close(cj->tasks_fd[i]);
+        if (r < 0)
+                child_fail(sock, JAIL_MSG_ERROR, -r, "cannot join the run's cgroup");
         wipe_process_memory();
         if (read(sock, &go, 1) != 1)
                 _exit(125);
@@ -278,12 +288,19 @@ __attribute__((noreturn)) static void child_main(const jail_spec *s, int sock, i
 
 int jail_spawn(const jail_spec *s, jail *ret, ward_error *err) {
         int sv[2] = {-1, -1}, st[2] = {-1, -1};
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        cgroup_join cj = {.dir_fd = -1, .tasks_fd = {-1, -1, -1, -1}};
+        int r;
+        if (s->cgroup && s->cgroup->version && (r = cgroup_join_prepare(s->cgroup, &cj, err)) < 0)
+                return r;
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+                cgroup_join_close(&cj);
                 return err_set(err, -errno, "socketpair: %s", strerror(errno));
+        }
         if (pipe2(st, O_CLOEXEC) < 0) {
                 int e = errno;
                 close(sv[0]);
                 close(sv[1]);
+                cgroup_join_close(&cj);
                 return err_set(err, -e, "pipe: %s", strerror(e));
         }
         int pidfd = -1;
@@ -293,15 +310,28 @@ int jail_spawn(const jail_spec *s, jail *ret, ward_error *err) {
                 .pidfd = (uint64_t)(uintptr_t)&pidfd,
                 .exit_signal = SIGCHLD,
         };
+        if (cj.dir_fd >= 0) {
+                args.flags |= CLONE_INTO_CGROUP;
+                args.cgroup = (uint64_t)cj.dir_fd;
+        }
         pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+        /* Kernels before 5.7 lack CLONE_INTO_CGROUP: clone, then attach. */
+        bool attach = false;
+        if (pid < 0 && errno == EINVAL && (args.flags & CLONE_INTO_CGROUP)) {
+                args.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
+                args.cgroup = 0;
+                attach = true;
+                pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+        }
         if (pid == 0) {
                 close(sv[0]);
                 close(st[0]);
-                child_main(s, sv[1], st[1]);
+                child_main(s, &cj, sv[1], st[1]);
         }
         int e = errno;
         close(sv[1]);
         close(st[1]);
+        cgroup_join_close(&cj);
         if (pid < 0) {
                 close(sv[0]);
                 close(st[0]);
@@ -320,10 +350,11 @@ int jail_spawn(const jail_spec *s, jail *ret, ward_error *err) {
         ret->notify_fd = -1;
         ret->scratch_fd = -1;
 
-        int r = userns_write_maps(pid, geteuid(), getegid(), err);
-        if (r >= 0 && s->cgroup && s->cgroup->version)
+        r = userns_write_maps(pid, geteuid(), getegid(), err);
+        if (r >= 0 && attach)
                 r = cgroup_attach(s->cgroup, pid, err);
-        if (r >= 0 && write(ret->sock, "G", 1) != 1)
+        /* EPIPE: the child failed first; jail_wait_started() reads why. */
+        if (r >= 0 && send(ret->sock, "G", 1, MSG_NOSIGNAL) != 1 && errno != EPIPE)
                 r = err_set(err, -errno, "cannot start the sandbox: %s", strerror(errno));
         if (r < 0) {
                 jail_kill(ret);

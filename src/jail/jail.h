@@ -5,7 +5,9 @@
  * prepared jail_spec to jail_spawn() and gets back the handles it watches. */
 #pragma once
 
+#include <linux/filter.h>
 #include <seccomp.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -50,18 +52,39 @@ typedef struct cgroup_stats {
  * cgroup, removing first any cgroup a dead ward run left there. */
 int cgroup_create(cgroup *cg, const policy *p, ward_error *err);
 int cgroup_attach(const cgroup *cg, pid_t pid, ward_error *err);
+
+/* How a new child joins the run's cgroup without the parent migrating it:
+ * on v2 by CLONE_INTO_CGROUP (dir_fd), on v1 by writing "0" to each
+ * hierarchy's "tasks" file from the child itself (the fds are opened here,
+ * in the parent, with its credentials). Moving one's own single thread
+ * skips the kernel's global threadgroup lock, whose write side waits for an
+ * RCU grace period: a parent writing the child's pid to cgroup.procs
+ * stalls for several milliseconds, the child's own write does not. */
+typedef struct cgroup_join {
+        int dir_fd;          /* v2: the run's cgroup directory, else -1 */
+        int tasks_fd[4];     /* v1: one per distinct hierarchy, else -1 */
+        unsigned n_tasks;
+} cgroup_join;
+int cgroup_join_prepare(const cgroup *cg, cgroup_join *ret, ward_error *err);
+int cgroup_join_self(const cgroup_join *j); /* in the child; 0 or -errno */
+void cgroup_join_close(cgroup_join *j);
 int cgroup_cpu_ns(const cgroup *cg, uint64_t *ret);
 void cgroup_read_stats(const cgroup *cg, cgroup_stats *st);
 void cgroup_destroy(cgroup *cg); /* kills what is left, removes the dirs */
 /* Which hierarchy this host offers, for messages and ward doctor. */
 int cgroup_detect_version(void);
 
-/* ---- seccomp.c ---- */
-/* Builds the allowlist filter (in the parent, before anything is spawned);
- * denied calls go to the supervisor as user notifications. */
+/* ---- seccomp-rules.c (build time) and seccomp.c ---- */
+/* The allowlist as libseccomp rules; denied calls go to the supervisor as
+ * user notifications. seccomp-gen compiles it once, at build time. */
 int seccomp_build(scmp_filter_ctx *ret, ward_error *err);
-/* In the child: loads the filter and returns the notification fd. */
-int seccomp_install(scmp_filter_ctx ctx);
+/* The BPF program libseccomp makes of ctx (malloc'd). */
+int seccomp_export_program(scmp_filter_ctx ctx, struct sock_filter **ret, size_t *ret_len);
+/* The compiled program (generated seccomp-filter.c). */
+extern const struct sock_filter seccomp_program[];
+extern const size_t seccomp_program_len;
+/* In the child: loads the program and returns the notification fd. */
+int seccomp_install(void);
 
 /* ---- landlock.c ---- */
 int landlock_abi(void); /* < 1: unavailable */
@@ -98,7 +121,6 @@ typedef struct jail_spec {
         const char *code_name;
         int stdio[3];           /* the child's ends of the pipes */
         const cgroup *cgroup;
-        scmp_filter_ctx seccomp;
         int landlock_abi;       /* 0 to run without landlock */
 } jail_spec;
 

@@ -390,7 +390,6 @@ int supervise_run(const supervise_req *req, result *res, ward_error *err) {
         }
         res->cgroup_version = cg.version;
 
-        scmp_filter_ctx filter = NULL;
         _cleanup_free_ char **env = build_env(p);
         sigset_t old_mask;
         int sigfd = -1;
@@ -403,8 +402,6 @@ int supervise_run(const supervise_req *req, result *res, ward_error *err) {
                 err_set(&setup, -ENOMEM, "out of memory");
                 goto setup_failed;
         }
-        if (seccomp_build(&filter, &setup) < 0)
-                goto setup_failed;
         if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
                 err_set(&setup, -errno, "pipe: %s", strerror(errno));
                 goto setup_failed;
@@ -422,7 +419,6 @@ int supervise_run(const supervise_req *req, result *res, ward_error *err) {
                 .code_name = req->code_name,
                 .stdio = {in[0], out[1], errp[1]},
                 .cgroup = cg.version ? &cg : NULL,
-                .seccomp = filter,
                 .landlock_abi = landlock,
         };
         if (jail_spawn(&spec, &j, &setup) < 0)
@@ -517,8 +513,6 @@ cleanup:
                 close(sigfd);
                 sigprocmask(SIG_SETMASK, &old_mask, NULL);
         }
-        if (filter)
-                seccomp_release(filter);
         if (cg.version)
                 cgroup_destroy(&cg);
         return 0;
