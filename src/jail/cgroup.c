@@ -337,50 +337,56 @@ int cgroup_attach(const cgroup *cg, pid_t pid, ward_error *err) {
 }
 
 int cgroup_join_prepare(const cgroup *cg, cgroup_join *ret, ward_error *err) {
-        cgroup_join j = {.dir_fd = -1, .tasks_fd = {-1, -1, -1, -1}};
-        if (cg->version == 2) {
-                j.dir_fd = open(cg->dir[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (j.dir_fd < 0)
-                        return err_set(err, -errno, "cgroup: open %s: %s", cg->dir[0], strerror(errno));
-        } else if (cg->version == 1) {
-                for (int i = 0; i < 4; i++) {
-                        bool shared = false;
-                        for (int k = 0; k < i; k++)
-                                shared |= cg->dir[k] && cg->dir[i] && strcmp(cg->dir[k], cg->dir[i]) == 0;
-                        if (!cg->dir[i] || shared)
-                                continue;
-                        char path[4096];
-                        snprintf(path, sizeof path, "%s/tasks", cg->dir[i]);
-                        int fd = open(path, O_WRONLY | O_CLOEXEC);
-                        if (fd < 0) {
-                                int e = errno;
-                                cgroup_join_close(&j);
-                                return err_set(err, -e, "cgroup: open %s: %s", path, strerror(e));
+        cgroup_join j = {.version = cg->version, .fds = {-1, -1, -1, -1}};
+        char path[4096];
+        for (int i = 0; i < 4; i++) {
+                bool shared = false;
+                for (int k = 0; k < i; k++)
+                        shared |= cg->dir[k] && cg->dir[i] && strcmp(cg->dir[k], cg->dir[i]) == 0;
+                if (!cg->dir[i] || shared)
+                        continue;
+                int fd;
+                if (cg->version == 2) {
+                        snprintf(path, sizeof path, "%s", cg->dir[i]);
+                        fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                        if (fd >= 0) {
+                                j.fds[j.n++] = fd;
+                                snprintf(path, sizeof path, "%s/cgroup.procs", cg->dir[i]);
+                                fd = open(path, O_WRONLY | O_CLOEXEC);
                         }
-                        j.tasks_fd[j.n_tasks++] = fd;
+                } else {
+                        snprintf(path, sizeof path, "%s/tasks", cg->dir[i]);
+                        fd = open(path, O_WRONLY | O_CLOEXEC);
                 }
+                if (fd < 0) {
+                        int e = errno;
+                        cgroup_join_close(&j);
+                        return err_set(err, -e, "cgroup: open %s: %s", path, strerror(e));
+                }
+                j.fds[j.n++] = fd;
+                if (cg->version == 2)
+                        break;
         }
         *ret = j;
         return 0;
 }
 
 int cgroup_join_self(const cgroup_join *j) {
-        for (unsigned i = 0; i < j->n_tasks; i++)
-                if (write(j->tasks_fd[i], "0", 1) != 1)
+        if (j->version == 2)
+                return write(j->fds[1], "0", 1) == 1 ? 0 : -errno;
+        for (unsigned i = 0; i < j->n; i++)
+                if (write(j->fds[i], "0", 1) != 1)
                         return -errno;
         return 0;
 }
 
 void cgroup_join_close(cgroup_join *j) {
-        if (j->dir_fd >= 0)
-                close(j->dir_fd);
-        j->dir_fd = -1;
         for (unsigned i = 0; i < 4; i++) {
-                if (j->tasks_fd[i] >= 0)
-                        close(j->tasks_fd[i]);
-                j->tasks_fd[i] = -1;
+                if (j->fds[i] >= 0)
+                        close(j->fds[i]);
+                j->fds[i] = -1;
         }
-        j->n_tasks = 0;
+        j->n = 0;
 }
 
 int cgroup_cpu_ns(const cgroup *cg, uint64_t *ret) {

@@ -1,10 +1,10 @@
 /* Spawning a jail, and the confinement recipe in one ordered function.
  *
  * The parent clones a child into new user, pid, mount, net, ipc and uts
- * namespaces. The child waits until the parent has written its id maps
- * and placed it in the run's cgroup, then builds its root (mount.c) and
- * becomes the sandbox's init: it forks the program and reports the
- * program's wait status. The program applies the last steps (contain())
+ * namespaces. The child waits until the parent has written its id maps,
+ * then builds its root (mount.c) while the parent makes the run's cgroup,
+ * and becomes the sandbox's init: it starts the program inside that
+ * cgroup and reports the program's wait status. The program applies the last steps (contain())
  * and executes. Every failure before execve is written to the parent as a
  * message, after which the child _exits: never a run with part of its
  * confinement. */
@@ -216,33 +216,85 @@ static int cmp_int(const void *a, const void *b) {
         return *(const int *)a - *(const int *)b;
 }
 
+/* Receives the run's cgroup from ward: one byte (its version, '0' for
+ * none) and the fds of cgroup_join_prepare(). */
+static int recv_cgroup(int sock, cgroup_join *ret) {
+        char byte;
+        struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+        union {
+                char buf[CMSG_SPACE(4 * sizeof(int))];
+                struct cmsghdr align;
+        } u;
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+        cgroup_join j = {.fds = {-1, -1, -1, -1}};
+        ssize_t n;
+        do
+                n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+        while (n < 0 && errno == EINTR);
+        if (n <= 0)
+                return n < 0 ? -errno : -EPIPE;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                j.n = (unsigned)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+                if (j.n > 4)
+                        return -EBADMSG;
+                memcpy(j.fds, CMSG_DATA(c), j.n * sizeof(int));
+        }
+        j.version = byte - '0';
+        if ((mh.msg_flags & MSG_CTRUNC) || j.version < 0 || j.version > 2 || (j.version == 0) != (j.n == 0) ||
+            (j.version == 2 && j.n != 2)) {
+                cgroup_join_close(&j);
+                return -EBADMSG;
+        }
+        *ret = j;
+        return 0;
+}
+
+/* Starts the program's process inside the run's cgroup: on v2 cloned
+ * straight into it; on v1 (or a v2 kernel without CLONE_INTO_CGROUP) it
+ * moves itself there before doing anything else. Either way it then gets a
+ * cgroup namespace rooted there, so that it sees no host cgroup paths. */
+static pid_t fork_program(const cgroup_join *cj, int sock) {
+        pid_t pid = -1;
+        bool joined = false;
+        if (cj->version == 2) {
+                struct clone_args args = {
+                        .flags = CLONE_INTO_CGROUP,
+                        .exit_signal = SIGCHLD,
+                        .cgroup = (uint64_t)cj->fds[0],
+                };
+                pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+                joined = pid >= 0;
+        }
+        if (pid < 0)
+                pid = fork();
+        if (pid != 0)
+                return pid;
+        int r = joined ? 0 : cgroup_join_self(cj);
+        if (r < 0)
+                child_fail(sock, JAIL_MSG_ERROR, -r, "cannot join the run's cgroup");
+        for (unsigned i = 0; i < cj->n; i++)
+                close(cj->fds[i]);
+        if (unshare(CLONE_NEWCGROUP) < 0)
+                child_fail(sock, JAIL_MSG_ERROR, errno, "cannot create a cgroup namespace");
+        return 0;
+}
+
 /* The sandbox's init (pid 1 of its pid namespace). */
-__attribute__((noreturn)) static void child_main(const jail_spec *s, const cgroup_join *cj, int sock, int status_fd) {
+__attribute__((noreturn)) static void child_main(const jail_spec *s, int sock, int status_fd) {
         ward_error err = {0};
         char go;
         int r;
-        int keep[5 + 4] = {sock, status_fd, s->stdio[0], s->stdio[1], s->stdio[2]};
-        size_t n_keep = 5;
-        for (unsigned i = 0; i < cj->n_tasks; i++)
-                keep[n_keep++] = cj->tasks_fd[i];
-        qsort(keep, n_keep, sizeof keep[0], cmp_int);
-        close_all_except(keep, n_keep);
+        int keep[5] = {sock, status_fd, s->stdio[0], s->stdio[1], s->stdio[2]};
+        qsort(keep, ELEMENTSOF(keep), sizeof keep[0], cmp_int);
+        close_all_except(keep, ELEMENTSOF(keep));
 
         /* Die with ward. If ward is already gone, the read below sees EOF. */
         prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-        /* Into the run's cgroup before anything else is done here (v2 runs
-         * were cloned straight into it). */
-        r = cgroup_join_self(cj);
-        for (unsigned i = 0; i < cj->n_tasks; i++)
-                close(cj->tasks_fd[i]);
-        if (r < 0)
-                child_fail(sock, JAIL_MSG_ERROR, -r, "cannot join the run's cgroup");
         wipe_process_memory();
+        /* Our uid and gid maps are written. */
         if (read(sock, &go, 1) != 1)
                 _exit(125);
-        /* Now in the run's cgroup: a new cgroup namespace rooted there. */
-        if (unshare(CLONE_NEWCGROUP) < 0)
-                child_fail(sock, JAIL_MSG_ERROR, errno, "cannot create a cgroup namespace");
         mount_plan plan = {.policy = s->policy, .code = s->code, .code_len = s->code_len, .code_name = s->code_name};
         int scratch = -1;
         if ((r = mount_build_root(&plan, &scratch, &err)) < 0)
@@ -252,15 +304,24 @@ __attribute__((noreturn)) static void child_main(const jail_spec *s, const cgrou
                 child_fail(sock, JAIL_MSG_ERROR, errno, "cannot set the hostname");
         if ((r = netns_loopback_up()) < 0)
                 child_fail(sock, JAIL_MSG_ERROR, -r, "cannot bring up loopback");
+        /* ward made the run's cgroup meanwhile. */
+        cgroup_join cj;
+        if ((r = recv_cgroup(sock, &cj)) < 0) {
+                if (r == -EPIPE)
+                        _exit(125);
+                child_fail(sock, JAIL_MSG_ERROR, -r, "cannot receive the run's cgroup");
+        }
 
-        pid_t prog = fork();
+        pid_t prog = fork_program(&cj, sock);
         if (prog < 0)
                 child_fail(sock, JAIL_MSG_ERROR, errno, "cannot fork the program");
         if (prog == 0)
                 contain(s, sock, scratch);
 
         /* The init keeps nothing the program could use: no pipes, no
-         * capabilities, and it cannot be ptraced. */
+         * cgroup fds, no capabilities, and it cannot be ptraced. It stays
+         * outside the run's cgroup: it counts against none of its limits. */
+        cgroup_join_close(&cj);
         close(sock);
         close(scratch);
         for (int i = 0; i < 3; i++)
@@ -288,19 +349,12 @@ __attribute__((noreturn)) static void child_main(const jail_spec *s, const cgrou
 
 int jail_spawn(const jail_spec *s, jail *ret, ward_error *err) {
         int sv[2] = {-1, -1}, st[2] = {-1, -1};
-        cgroup_join cj = {.dir_fd = -1, .tasks_fd = {-1, -1, -1, -1}};
-        int r;
-        if (s->cgroup && s->cgroup->version && (r = cgroup_join_prepare(s->cgroup, &cj, err)) < 0)
-                return r;
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-                cgroup_join_close(&cj);
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return err_set(err, -errno, "socketpair: %s", strerror(errno));
-        }
         if (pipe2(st, O_CLOEXEC) < 0) {
                 int e = errno;
                 close(sv[0]);
                 close(sv[1]);
-                cgroup_join_close(&cj);
                 return err_set(err, -e, "pipe: %s", strerror(e));
         }
         int pidfd = -1;
@@ -310,28 +364,15 @@ int jail_spawn(const jail_spec *s, jail *ret, ward_error *err) {
                 .pidfd = (uint64_t)(uintptr_t)&pidfd,
                 .exit_signal = SIGCHLD,
         };
-        if (cj.dir_fd >= 0) {
-                args.flags |= CLONE_INTO_CGROUP;
-                args.cgroup = (uint64_t)cj.dir_fd;
-        }
         pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
-        /* Kernels before 5.7 lack CLONE_INTO_CGROUP: clone, then attach. */
-        bool attach = false;
-        if (pid < 0 && errno == EINVAL && (args.flags & CLONE_INTO_CGROUP)) {
-                args.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
-                args.cgroup = 0;
-                attach = true;
-                pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
-        }
         if (pid == 0) {
                 close(sv[0]);
                 close(st[0]);
-                child_main(s, &cj, sv[1], st[1]);
+                child_main(s, sv[1], st[1]);
         }
         int e = errno;
         close(sv[1]);
         close(st[1]);
-        cgroup_join_close(&cj);
         if (pid < 0) {
                 close(sv[0]);
                 close(st[0]);
@@ -350,9 +391,7 @@ int jail_spawn(const jail_spec *s, jail *ret, ward_error *err) {
         ret->notify_fd = -1;
         ret->scratch_fd = -1;
 
-        r = userns_write_maps(pid, geteuid(), getegid(), err);
-        if (r >= 0 && attach)
-                r = cgroup_attach(s->cgroup, pid, err);
+        int r = userns_write_maps(pid, geteuid(), getegid(), err);
         /* EPIPE: the child failed first; jail_wait_started() reads why. */
         if (r >= 0 && send(ret->sock, "G", 1, MSG_NOSIGNAL) != 1 && errno != EPIPE)
                 r = err_set(err, -errno, "cannot start the sandbox: %s", strerror(errno));
@@ -364,12 +403,46 @@ int jail_spawn(const jail_spec *s, jail *ret, ward_error *err) {
                            PROT_CGROUPNS | PROT_SECCOMP | PROT_NO_NEW_PRIVS | PROT_CAPS_DROPPED;
         if (s->landlock_abi > 0)
                 ret->protections |= PROT_LANDLOCK;
-        if (s->cgroup && s->cgroup->memory)
-                ret->protections |= PROT_CGROUP_MEMORY;
-        if (s->cgroup && s->cgroup->pids)
-                ret->protections |= PROT_CGROUP_PIDS;
-        if (s->cgroup && s->cgroup->cpu)
-                ret->protections |= PROT_CGROUP_CPU;
+        return 0;
+}
+
+int jail_send_cgroup(jail *j, const cgroup *cg, ward_error *err) {
+        cgroup_join cj = {.fds = {-1, -1, -1, -1}};
+        int r;
+        if (cg && cg->version && (r = cgroup_join_prepare(cg, &cj, err)) < 0)
+                return r;
+        char byte = (char)('0' + cj.version);
+        struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+        union {
+                char buf[CMSG_SPACE(4 * sizeof(int))];
+                struct cmsghdr align;
+        } u;
+        memset(&u, 0, sizeof u);
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+        if (cj.n) {
+                mh.msg_control = u.buf;
+                mh.msg_controllen = CMSG_SPACE(cj.n * sizeof(int));
+                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN(cj.n * sizeof(int));
+                memcpy(CMSG_DATA(c), cj.fds, cj.n * sizeof(int));
+        }
+        ssize_t n;
+        do
+                n = sendmsg(j->sock, &mh, MSG_NOSIGNAL);
+        while (n < 0 && errno == EINTR);
+        int e = errno;
+        cgroup_join_close(&cj);
+        /* EPIPE: the init failed first; jail_wait_started() reads why. */
+        if (n < 0 && e != EPIPE)
+                return err_set(err, -e, "cannot pass the cgroup to the sandbox: %s", strerror(e));
+        if (cg && cg->memory)
+                j->protections |= PROT_CGROUP_MEMORY;
+        if (cg && cg->pids)
+                j->protections |= PROT_CGROUP_PIDS;
+        if (cg && cg->cpu)
+                j->protections |= PROT_CGROUP_CPU;
         return 0;
 }
 

@@ -53,20 +53,21 @@ typedef struct cgroup_stats {
 int cgroup_create(cgroup *cg, const policy *p, ward_error *err);
 int cgroup_attach(const cgroup *cg, pid_t pid, ward_error *err);
 
-/* How a new child joins the run's cgroup without the parent migrating it:
- * on v2 by CLONE_INTO_CGROUP (dir_fd), on v1 by writing "0" to each
- * hierarchy's "tasks" file from the child itself (the fds are opened here,
- * in the parent, with its credentials). Moving one's own single thread
- * skips the kernel's global threadgroup lock, whose write side waits for an
- * RCU grace period: a parent writing the child's pid to cgroup.procs
- * stalls for several milliseconds, the child's own write does not. */
+/* How the program joins the run's cgroup without anyone migrating it from
+ * outside: on v2 the init clones it straight in (CLONE_INTO_CGROUP), on v1
+ * it writes "0" to each hierarchy's "tasks" file itself. The fds are
+ * opened here, in ward, with its credentials, and passed to the init.
+ * Moving one's own single thread skips the kernel's global threadgroup
+ * lock, whose write side waits for an RCU grace period: ward writing the
+ * child's pid to cgroup.procs would stall for milliseconds. */
 typedef struct cgroup_join {
-        int dir_fd;          /* v2: the run's cgroup directory, else -1 */
-        int tasks_fd[4];     /* v1: one per distinct hierarchy, else -1 */
-        unsigned n_tasks;
+        int version;  /* 0 (no cgroup), 1 or 2 */
+        int fds[4];   /* v2: the directory, then cgroup.procs (fallback);
+                         v1: "tasks" of each distinct hierarchy */
+        unsigned n;
 } cgroup_join;
 int cgroup_join_prepare(const cgroup *cg, cgroup_join *ret, ward_error *err);
-int cgroup_join_self(const cgroup_join *j); /* in the child; 0 or -errno */
+int cgroup_join_self(const cgroup_join *j); /* v1, or v2 without clone-into */
 void cgroup_join_close(cgroup_join *j);
 int cgroup_cpu_ns(const cgroup *cg, uint64_t *ret);
 void cgroup_read_stats(const cgroup *cg, cgroup_stats *st);
@@ -120,7 +121,6 @@ typedef struct jail_spec {
         size_t code_len;
         const char *code_name;
         int stdio[3];           /* the child's ends of the pipes */
-        const cgroup *cgroup;
         int landlock_abi;       /* 0 to run without landlock */
 } jail_spec;
 
@@ -144,7 +144,12 @@ typedef struct jail_msg {
 } jail_msg;
 enum { JAIL_MSG_ERROR = 1, JAIL_MSG_EXEC_FAILED = 2 };
 
+/* Clones the init, which starts building the sandbox's root at once. */
 int jail_spawn(const jail_spec *spec, jail *ret, ward_error *err);
+/* Then, while it does, ward makes the run's cgroup and hands it over
+ * (cg NULL: none, the policy allows rlimit-only limits). The program is
+ * started inside it. */
+int jail_send_cgroup(jail *j, const cgroup *cg, ward_error *err);
 /* Waits, at most timeout_ms, for the setup to finish: 0 when the program
  * is executing, or an error (setup failure, -ETIMEDOUT, or exec failure
  * with *ret_exec_class set). */

@@ -379,16 +379,7 @@ int supervise_run(const supervise_req *req, result *res, ward_error *err) {
         uint64_t t0 = now_ms();
         cgroup cg = {0};
         ward_error cg_err = {0};
-        if (cgroup_create(&cg, p, &cg_err) < 0) {
-                if (!p->allow_without_cgroups)
-                        return err_set(err, cg_err.code,
-                                       "%s; the policy must list \"cgroups\" in allow_without to run with rlimit-only "
-                                       "limits",
-                                       cg_err.msg);
-                memset(&cg, 0, sizeof cg);
-                result_event(res, "degraded", "cgroups unavailable: rlimit-only limits", 1);
-        }
-        res->cgroup_version = cg.version;
+        int ret = 0; /* < 0: the request fails as a whole, with no result */
 
         _cleanup_free_ char **env = build_env(p);
         sigset_t old_mask;
@@ -418,12 +409,26 @@ int supervise_run(const supervise_req *req, result *res, ward_error *err) {
                 .code_len = req->code_len,
                 .code_name = req->code_name,
                 .stdio = {in[0], out[1], errp[1]},
-                .cgroup = cg.version ? &cg : NULL,
                 .landlock_abi = landlock,
         };
         if (jail_spawn(&spec, &j, &setup) < 0)
                 goto setup_failed;
         spawned = true;
+        /* The init builds the sandbox's root meanwhile. */
+        if (cgroup_create(&cg, p, &cg_err) < 0) {
+                if (!p->allow_without_cgroups) {
+                        ret = err_set(err, cg_err.code,
+                                      "%s; the policy must list \"cgroups\" in allow_without to run with rlimit-only "
+                                      "limits",
+                                      cg_err.msg);
+                        goto setup_failed;
+                }
+                memset(&cg, 0, sizeof cg);
+                result_event(res, "degraded", "cgroups unavailable: rlimit-only limits", 1);
+        }
+        res->cgroup_version = cg.version;
+        if (jail_send_cgroup(&j, cg.version ? &cg : NULL, &setup) < 0)
+                goto setup_failed;
         res->protections = j.protections;
         close(in[0]);
         close(out[1]);
@@ -515,5 +520,5 @@ cleanup:
         }
         if (cg.version)
                 cgroup_destroy(&cg);
-        return 0;
+        return ret;
 }
