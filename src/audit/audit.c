@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <time.h>
@@ -24,7 +25,20 @@ static void run_id(char out[33]) {
                 snprintf(out + 2 * i, 3, "%02x", b[i]);
 }
 
-int audit_append(const char *path, json_t *doc, const char *policy_digest, const char *subject_kind,
+int audit_open(const char *path, ward_error *err) {
+        int fd = fd_open_no_symlinks(path, O_WRONLY | O_APPEND | O_CREAT, 0600);
+        if (fd < 0)
+                return err_set(err, fd, "audit %s: %s%s", path, strerror(-fd),
+                               fd == -ELOOP ? " (ward follows no symlinks in this path)" : "");
+        struct stat st;
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                close(fd);
+                return err_set(err, -EINVAL, "audit %s: not a regular file", path);
+        }
+        return fd;
+}
+
+int audit_append(int fd, json_t *doc, const char *policy_digest, const char *subject_kind,
                  const char *subject_digest, ward_error *err) {
         char id[33], when[64];
         struct timespec ts;
@@ -53,13 +67,11 @@ int audit_append(const char *path, json_t *doc, const char *policy_digest, const
                 return err_set(err, -ENOMEM, "audit: out of memory");
         memcpy(out, line, len);
         out[len] = '\n';
-        _cleanup_close_ int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0600);
-        if (fd < 0)
-                return err_set(err, -errno, "audit %s: %s", path, strerror(errno));
         if (flock(fd, LOCK_EX) < 0)
-                return err_set(err, -errno, "audit %s: lock: %s", path, strerror(errno));
+                return err_set(err, -errno, "audit: lock: %s", strerror(errno));
         int r = fd_write_full(fd, out, len + 1);
+        (void)flock(fd, LOCK_UN);
         if (r < 0)
-                return err_set(err, r, "audit %s: %s", path, strerror(-r));
+                return err_set(err, r, "audit: write: %s", strerror(-r));
         return 0;
 }

@@ -5,7 +5,11 @@
 
 #include "basic/error.h"
 
+/* Opens (creates, mode 0600) the log for appending, before the run, so
+ * that a log that cannot be written stops the run instead of losing it.
+ * No symlink in the path is followed. Returns the fd. */
+int audit_open(const char *path, ward_error *err);
 /* Appends `doc` (the result document) with a run id, the time, the policy
- * digest and the digest of the code or argv. */
-int audit_append(const char *path, json_t *doc, const char *policy_digest, const char *subject_kind,
+ * digest and the digest of the code or argv, as one line under a lock. */
+int audit_append(int fd, json_t *doc, const char *policy_digest, const char *subject_kind,
                  const char *subject_digest, ward_error *err);

@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -42,10 +44,25 @@ int fd_write_full(int fd, const void *buf, size_t len) {
         return 0;
 }
 
+int fd_open_no_symlinks(const char *path, int flags, mode_t mode) {
+        struct open_how how = {
+                /* openat2 refuses flags that O_PATH ignores. */
+                .flags = (uint64_t)(flags | O_CLOEXEC | ((flags & O_PATH) ? 0 : O_NOCTTY)),
+                .mode = (flags & O_CREAT) ? mode : 0,
+                .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        };
+        int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+        return fd < 0 ? -errno : fd;
+}
+
 int fd_read_file(const char *path, size_t max, char **ret, size_t *ret_len) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;
+        return fd_read_all(fd, max, ret, ret_len);
+}
+
+int fd_read_all(int fd, size_t max, char **ret, size_t *ret_len) {
         _cleanup_free_ char *buf = malloc(max + 1);
         if (!buf)
                 return -ENOMEM;

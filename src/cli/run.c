@@ -3,6 +3,7 @@
  * Options are applied in a fixed order whatever their order on the command
  * line: built-in defaults, then --policy FILE, then every other option. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -191,7 +192,12 @@ static int read_code(const char *path, char **ret, size_t *ret_len) {
                 *ret = b.data ? b.data : strdup("");
                 return *ret ? 0 : -ENOMEM;
         }
-        return fd_read_file(path, WARD_CODE_MAX, ret, ret_len);
+        /* No symlinks followed: the file may sit in a directory an
+         * earlier sandbox could write, and its content goes into this one. */
+        _cleanup_close_ int fd = fd_open_no_symlinks(path, O_RDONLY, 0);
+        if (fd < 0)
+                return fd;
+        return fd_read_all(fd, WARD_CODE_MAX, ret, ret_len);
 }
 
 /* Copies argv strings: the sandbox's init wipes ward's own argv memory. */
@@ -382,7 +388,8 @@ int cmd_run(int argc, char **argv) {
                                 if (r == -EFBIG)
                                         cli_error("run: code in '%s' is larger than %u bytes", pos[0], WARD_CODE_MAX);
                                 else
-                                        cli_error("run: cannot read code from '%s': %s", pos[0], strerror(-r));
+                                        cli_error("run: cannot read code from '%s': %s%s", pos[0], strerror(-r),
+                                                  r == -ELOOP ? " (ward follows no symlinks in this path)" : "");
                                 return EXIT_WARD_FAILED;
                         }
                         pos++;
@@ -434,9 +441,15 @@ int cmd_run(int argc, char **argv) {
                 .stdout_fd = a.json ? -1 : STDOUT_FILENO,
                 .stderr_fd = a.json ? -1 : STDERR_FILENO,
         };
+        ward_error err = {0};
+        _cleanup_close_ int audit_fd = -1;
+        if (a.audit && (audit_fd = audit_open(a.audit, &err)) < 0) {
+                cli_error("%s", err.msg);
+                free_argv(run_argv);
+                return EXIT_WARD_FAILED;
+        }
         result res;
         result_init(&res, p.output);
-        ward_error err = {0};
         /* A reader that goes away must not kill the supervisor mid-run. */
         signal(SIGPIPE, SIG_IGN);
         r = supervise_run(&req, &res, &err);
@@ -456,7 +469,7 @@ int cmd_run(int argc, char **argv) {
         } else {
                 report_limit(&res, &p);
         }
-        if (a.audit && doc) {
+        if (audit_fd >= 0 && doc) {
                 char policy_sha[DIGEST_HEX_LEN], subject_sha[DIGEST_HEX_LEN];
                 policy_digest(&p, policy_sha);
                 if (code) {
@@ -471,7 +484,7 @@ int cmd_run(int argc, char **argv) {
                                 subject_sha[0] = '\0';
                         }
                 }
-                if (audit_append(a.audit, doc, policy_sha, code ? "code_sha256" : "argv_sha256", subject_sha, &err) <
+                if (audit_append(audit_fd, doc, policy_sha, code ? "code_sha256" : "argv_sha256", subject_sha, &err) <
                     0) {
                         cli_error("%s", err.msg);
                         rc = EXIT_WARD_FAILED;

@@ -47,7 +47,7 @@ typedef struct captured {
         bool is_dir;
 } captured;
 
-static int capture(const char *src, bool rw, bool follow, captured *c, ward_error *err) {
+static int capture(const char *src, bool rw, bool follow, bool user, captured *c, ward_error *err) {
         struct stat st;
         c->fd = -1;
         c->link[0] = '\0';
@@ -60,7 +60,20 @@ static int capture(const char *src, bool rw, bool follow, captured *c, ward_erro
                 c->link[n] = '\0';
                 return 0;
         }
-        int fd = (int)syscall(SYS_open_tree, AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+        int fd;
+        if (user) {
+                /* A path the caller gave: no symlink in it is followed, so
+                 * that a link an earlier sandbox planted in a directory it
+                 * could write never picks what this one sees. */
+                _cleanup_close_ int at = fd_open_no_symlinks(src, O_PATH, 0);
+                if (at < 0)
+                        return err_set(err, at, "mount: %s: %s%s", src, strerror(-at),
+                                       at == -ELOOP ? " (ward follows no symlinks in bind sources)" : "");
+                fd = (int)syscall(SYS_open_tree, at, "",
+                                  OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+        } else {
+                fd = (int)syscall(SYS_open_tree, AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+        }
         if (fd < 0)
                 return err_set(err, -errno, "mount: open_tree %s: %s", src, strerror(errno));
         struct mount_attr attr = {
@@ -74,7 +87,7 @@ static int capture(const char *src, bool rw, bool follow, captured *c, ward_erro
                 close(fd);
                 return err_set(err, -e, "mount: mount_setattr %s: %s", src, strerror(e));
         }
-        if (stat(src, &st) < 0) {
+        if (fstat(fd, &st) < 0) {
                 int e = errno;
                 close(fd);
                 return err_set(err, -e, "mount: %s: %s", src, strerror(e));
@@ -270,18 +283,18 @@ int mount_build_root(const mount_plan *plan, int *ret_scratch, ward_error *err) 
                 return err_set(err, -errno, "mount: make / private: %s", strerror(errno));
 
         for (size_t i = 0; i < N_RT; i++)
-                if ((r = capture(runtime_dirs[i], false, false, &rt[i], err)) < 0)
+                if ((r = capture(runtime_dirs[i], false, false, false, &rt[i], err)) < 0)
                         goto out;
         for (size_t i = 0; i < N_ETC; i++)
-                if ((r = capture(etc_binds[i], false, true, &etc[i], err)) < 0)
+                if ((r = capture(etc_binds[i], false, true, false, &etc[i], err)) < 0)
                         goto out;
         for (size_t i = 0; i < N_DEV; i++)
-                if ((r = capture(dev_nodes[i], true, true, &dev[i], err)) < 0)
+                if ((r = capture(dev_nodes[i], true, true, false, &dev[i], err)) < 0)
                         goto out;
         for (; n_user < p->n_mounts; n_user++)
-                if ((r = capture(p->mounts[n_user].source, p->mounts[n_user].rw, true, &user[n_user], err)) < 0)
+                if ((r = capture(p->mounts[n_user].source, p->mounts[n_user].rw, true, true, &user[n_user], err)) < 0)
                         goto out;
-        if (p->workdir && (r = capture(p->workdir, true, true, &work, err)) < 0)
+        if (p->workdir && (r = capture(p->workdir, true, true, true, &work, err)) < 0)
                 goto out;
 
         /* The new root. Its size only needs to hold /etc and the code. */

@@ -5,6 +5,7 @@
 #include "policy/policy.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -442,24 +443,37 @@ int policy_load_file(policy *p, const char *path, ward_error *err) {
         return policy_apply_json(p, text, len, path, err);
 }
 
-static bool is_dir(const char *path) {
+/* Host paths in a policy are opened without following symlinks: a
+ * directory a sandbox could write (a --rw bind, the workdir) may hold a
+ * link it planted for a later run to follow with ward's rights. */
+static int check_host_path(const char *what, const char *path, bool want_dir, ward_error *err) {
+        _cleanup_close_ int fd = fd_open_no_symlinks(path, O_PATH, 0);
         struct stat st;
-        return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+        if (fd < 0 && fd == -ELOOP)
+                return err_set(err, fd,
+                               "%s: '%s' goes through a symlink; ward follows no symlinks in the host paths it is "
+                               "given (give the resolved path)",
+                               what, path);
+        if (fd < 0)
+                return err_set(err, fd, "%s: '%s': %s", what, path, strerror(-fd));
+        if (fstat(fd, &st) < 0)
+                return err_set(err, -errno, "%s: '%s': %s", what, path, strerror(errno));
+        if (want_dir && !S_ISDIR(st.st_mode))
+                return err_set(err, -ENOTDIR, "%s: '%s' is not a directory", what, path);
+        if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+                return err_set(err, -EINVAL, "%s: '%s' is neither a directory nor a regular file", what, path);
+        return 0;
 }
 
 int policy_validate(const policy *p, ward_error *err) {
-        if (p->workdir && !is_dir(p->workdir))
-                return err_set(err, -ENOENT, "workdir: '%s' is not a directory", p->workdir);
-        if (p->output_dir && !is_dir(p->output_dir))
-                return err_set(err, -ENOENT, "output_dir: '%s' is not a directory", p->output_dir);
+        int r;
+        if (p->workdir && (r = check_host_path("workdir", p->workdir, true, err)) < 0)
+                return r;
+        if (p->output_dir && (r = check_host_path("output_dir", p->output_dir, true, err)) < 0)
+                return r;
         for (size_t i = 0; i < p->n_mounts; i++) {
-                struct stat st;
-                if (stat(p->mounts[i].source, &st) < 0)
-                        return err_set(err, -errno, "%s: '%s': %s", p->mounts[i].rw ? "rw" : "ro",
-                                       p->mounts[i].source, strerror(errno));
-                if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
-                        return err_set(err, -EINVAL, "%s: '%s' is neither a directory nor a regular file",
-                                       p->mounts[i].rw ? "rw" : "ro", p->mounts[i].source);
+                if ((r = check_host_path(p->mounts[i].rw ? "rw" : "ro", p->mounts[i].source, false, err)) < 0)
+                        return r;
                 for (size_t j = 0; j < i; j++)
                         if (strcmp(p->mounts[i].target, p->mounts[j].target) == 0)
                                 return err_set(err, -EINVAL, "mount target '%s' is given twice",

@@ -5,13 +5,18 @@
  * sockets are skipped with an event; setuid, setgid and sticky bits are
  * dropped; nothing on the host side is followed (O_NOFOLLOW, openat from a
  * directory fd), and a name that already exists as anything but a regular
- * file is left alone. The source is walked through the scratch fd with
- * RESOLVE_BENEATH, so no path leaves it. What is copied is bounded by the
- * disk limit in logical bytes (sparse files and hard links included). */
+ * file is left alone. The host directory itself was opened before the
+ * run began: a sandbox that can write near it (a --rw bind, the workdir)
+ * cannot swap it for a symlink to somewhere else meanwhile. The source is
+ * walked through the scratch fd with RESOLVE_BENEATH, so no path leaves
+ * it. What is copied is bounded by the disk limit in logical bytes (sparse
+ * files count their full size), and a file with several hard links is
+ * copied once. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -62,8 +67,29 @@ static int copy_file(int src_dir, int dst_dir, const char *name, mode_t mode) {
         return 0;
 }
 
-static int copy_tree(int src, int dst, const char *rel, unsigned depth, unsigned *files, uint64_t *budget,
-                     result *res) {
+typedef struct copy_state {
+        unsigned files;
+        uint64_t budget;
+        /* Inodes with more than one link already copied (bounded by the
+         * file count). */
+        ino_t *linked;
+        size_t n_linked;
+        result *res;
+} copy_state;
+
+static bool seen_link(copy_state *cs, ino_t ino) {
+        for (size_t i = 0; i < cs->n_linked; i++)
+                if (cs->linked[i] == ino)
+                        return true;
+        if (!cs->linked)
+                cs->linked = calloc(WARD_OUTPUT_COPY_FILES_MAX, sizeof *cs->linked);
+        if (cs->linked && cs->n_linked < WARD_OUTPUT_COPY_FILES_MAX)
+                cs->linked[cs->n_linked++] = ino;
+        return !cs->linked; /* out of memory: copy no linked file at all */
+}
+
+static int copy_tree(int src, int dst, const char *rel, unsigned depth, copy_state *cs) {
+        result *res = cs->res;
         if (depth > 32) {
                 result_event(res, "output_skipped", rel, 1);
                 return 0;
@@ -83,7 +109,7 @@ static int copy_tree(int src, int dst, const char *rel, unsigned depth, unsigned
                         continue;
                 char path[WARD_PATH_MAX];
                 snprintf(path, sizeof path, "%s/%s", rel, de->d_name);
-                if (++*files > WARD_OUTPUT_COPY_FILES_MAX) {
+                if (++cs->files > WARD_OUTPUT_COPY_FILES_MAX) {
                         result_event(res, "output_skipped", "too many files", 1);
                         break;
                 }
@@ -93,11 +119,11 @@ static int copy_tree(int src, int dst, const char *rel, unsigned depth, unsigned
                 if (S_ISREG(st.st_mode)) {
                         /* The logical size counts: a sparse file or a hard
                          * link copied out takes real space on the host. */
-                        if ((uint64_t)st.st_size > *budget) {
+                        if ((uint64_t)st.st_size > cs->budget || (st.st_nlink > 1 && seen_link(cs, st.st_ino))) {
                                 result_event(res, "output_skipped", path, 1);
                                 continue;
                         }
-                        *budget -= (uint64_t)st.st_size;
+                        cs->budget -= (uint64_t)st.st_size;
                         if (copy_file(src, dst, de->d_name, st.st_mode) < 0)
                                 result_event(res, "output_skipped", path, 1);
                 } else if (S_ISDIR(st.st_mode)) {
@@ -112,7 +138,7 @@ static int copy_tree(int src, int dst, const char *rel, unsigned depth, unsigned
                                 result_event(res, "output_skipped", path, 1);
                                 continue;
                         }
-                        r = copy_tree(s2, d2, path, depth + 1, files, budget, res);
+                        r = copy_tree(s2, d2, path, depth + 1, cs);
                 } else {
                         result_event(res, "output_skipped", path, 1);
                 }
@@ -121,16 +147,14 @@ static int copy_tree(int src, int dst, const char *rel, unsigned depth, unsigned
         return r;
 }
 
-int output_copy(int scratch_fd, const char *host_dir, uint64_t max_bytes, result *res) {
+int output_copy(int scratch_fd, int host_dir_fd, uint64_t max_bytes, result *res) {
         _cleanup_close_ int src = open_beneath(scratch_fd, "output", O_RDONLY | O_DIRECTORY);
         if (src < 0)
                 return src;
-        _cleanup_close_ int dst = open(host_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dst < 0)
-                return -errno;
-        unsigned files = 0;
-        uint64_t budget = max_bytes;
-        return copy_tree(src, dst, "/output", 0, &files, &budget, res);
+        copy_state cs = {.budget = max_bytes, .res = res};
+        int r = copy_tree(src, host_dir_fd, "/output", 0, &cs);
+        free(cs.linked);
+        return r;
 }
 
 /* Whether any regular file below the scratch tmpfs is at least `size`

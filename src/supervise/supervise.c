@@ -376,6 +376,13 @@ int supervise_run(const supervise_req *req, result *res, ward_error *err) {
                                "landlock is not available on this host; the policy must list \"landlock\" in "
                                "allow_without to run without it");
 
+        /* The output directory is opened now, by the path the caller gave,
+         * and not again after the run: by then the sandbox may have replaced
+         * that path (it may be inside a --rw bind or the workdir). */
+        _cleanup_close_ int out_dir = -1;
+        if (p->output_dir && (out_dir = fd_open_no_symlinks(p->output_dir, O_RDONLY | O_DIRECTORY, 0)) < 0)
+                return err_set(err, out_dir, "output_dir: cannot open '%s': %s", p->output_dir, strerror(-out_dir));
+
         uint64_t t0 = now_ms();
         cgroup cg = {0};
         ward_error cg_err = {0};
@@ -489,8 +496,8 @@ int supervise_run(const supervise_req *req, result *res, ward_error *err) {
         }
         if (r < 0)
                 fail_result(res, &setup);
-        if (p->output_dir && j.scratch_fd >= 0) {
-                int c = output_copy(j.scratch_fd, p->output_dir, p->disk, res);
+        if (out_dir >= 0 && j.scratch_fd >= 0) {
+                int c = output_copy(j.scratch_fd, out_dir, p->disk, res);
                 if (c < 0)
                         result_event(res, "output_skipped", "copy to the output dir failed", 1);
         }

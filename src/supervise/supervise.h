@@ -27,6 +27,7 @@ typedef struct supervise_req {
 int supervise_run(const supervise_req *req, result *res, ward_error *err);
 
 /* Copies the regular files below /output to the host directory. */
-int output_copy(int scratch_fd, const char *host_dir, uint64_t max_bytes, result *res);
+/* Copies the scratch's /output into host_dir_fd (opened before the run). */
+int output_copy(int scratch_fd, int host_dir_fd, uint64_t max_bytes, result *res);
 /* Whether the scratch tmpfs holds a regular file of at least `size` bytes. */
 bool scratch_has_file_of(int scratch_fd, uint64_t size);

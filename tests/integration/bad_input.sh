@@ -44,6 +44,16 @@ bad "unknown network mode" "net|bogus" --net bogus
 bad "--ro source missing" "/nonexistent-ward-src" --ro /nonexistent-ward-src
 bad "--rw source missing" "/nonexistent-ward-src" --rw /nonexistent-ward-src:/data
 bad "--ro target relative" "relative|absolute|target" --ro /etc:relative/path
+# Host paths are never resolved through symlinks (a sandbox with a --rw
+# bind could have planted them): each names the path and the reason.
+mkdir -p "$T_TMP/real" && ln -s "$T_TMP/real" "$T_TMP/link" && echo 'print(1)' >"$T_TMP/real/a.py"
+bad "--ro through a symlink" "link.*symlink" --ro "$T_TMP/link:/x"
+bad "--rw below a symlink" "link/.*symlink" --rw "$T_TMP/link/a.py:/x.py"
+bad "--workdir through a symlink" "workdir.*symlink" --workdir "$T_TMP/link"
+bad "--output-dir through a symlink" "output_dir.*symlink" --output-dir "$T_TMP/link"
+bad "--audit below a symlink" "audit.*symlink" --audit "$T_TMP/link/audit.log"
+run_ward run --lang python "$T_TMP/link/a.py"
+check_refused "code file below a symlink" "a.py.*symlink"
 bad "--env without a name" "env|=value" --env =value
 bad "--workdir missing" "/nonexistent-ward-wd" --workdir /nonexistent-ward-wd
 bad "missing policy file" "/nonexistent-ward.json" --policy /nonexistent-ward.json
