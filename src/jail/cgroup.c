@@ -43,7 +43,7 @@ int cgroup_detect_version(void) {
 
 /* The caller's path in one hierarchy, from the text of /proc/self/cgroup:
  * "0::/x" for v2, "N:memory:/x" or "N:cpu,cpuacct:/x" for v1. */
-static int self_path(const char *proc_cgroup, const char *controller, char **ret) {
+int cgroup_self_path(const char *proc_cgroup, const char *controller, char **ret) {
         _cleanup_free_ char *text = strdup(proc_cgroup);
         if (!text)
                 return -ENOMEM;
@@ -73,7 +73,7 @@ static int self_path(const char *proc_cgroup, const char *controller, char **ret
 
 /* The mount point of a v1 controller, from the text of
  * /proc/self/mountinfo. */
-static int v1_mount(const char *mountinfo, const char *controller, char **ret) {
+int cgroup_v1_mount(const char *mountinfo, const char *controller, char **ret) {
         _cleanup_free_ char *text = strdup(mountinfo);
         if (!text)
                 return -ENOMEM;
@@ -205,16 +205,38 @@ static int create_v2(cgroup *cg, const policy *p, ward_error *err) {
         _cleanup_free_ char *self = NULL, *proc_cgroup = NULL;
         int r = fd_read_file("/proc/self/cgroup", WARD_PROC_FILE_MAX, &proc_cgroup, NULL);
         if (r >= 0)
-                r = self_path(proc_cgroup, NULL, &self);
+                r = cgroup_self_path(proc_cgroup, NULL, &self);
         if (r < 0)
                 return err_set(err, r, "cgroup v2: cannot find this process's cgroup: %s", strerror(-r));
-        char parent[4096], name[64];
+        char parent[4096], name[64], leaf[64];
         snprintf(parent, sizeof parent, "/sys/fs/cgroup%s", strcmp(self, "/") == 0 ? "" : self);
+        /* Already moved into our own leaf by an earlier run of this process
+         * (below): the runs' cgroups go next to it. */
+        snprintf(leaf, sizeof leaf, "/ward-%ld-0", (long)getpid());
+        size_t plen = strlen(parent), llen = strlen(leaf);
+        if (plen > llen && strcmp(parent + plen - llen, leaf) == 0)
+                parent[plen - llen] = '\0';
         reap_stale(parent);
-        /* The controllers must be enabled for children of our cgroup. This
-         * fails when our cgroup holds processes and is not the root (the
-         * "no internal processes" rule) or was not delegated to us. */
+        /* The controllers must be enabled for children of our cgroup. That
+         * fails with EBUSY while the cgroup itself holds processes (v2's
+         * "no internal processes" rule; the root is exempt): ward, started
+         * alone in a delegated cgroup, then moves into a leaf of its own,
+         * ward-<pid>-0, as a service manager would, and tries again. */
         r = write_value(parent, "cgroup.subtree_control", "+memory +pids +cpu");
+        if (r == -EBUSY) {
+                char path[4096 + 64];
+                snprintf(path, sizeof path, "%s%s", parent, leaf);
+                if (mkdir(path, 0755) == 0 || errno == EEXIST) {
+                        if (write_value(path, "cgroup.procs", "0") == 0)
+                                r = write_value(parent, "cgroup.subtree_control", "+memory +pids +cpu");
+                }
+                if (r == -EBUSY)
+                        return err_set(err, r,
+                                       "cgroup v2: %s holds other processes than ward, so it cannot hold the runs' "
+                                       "cgroups too; start ward in a cgroup of its own, e.g. with systemd-run "
+                                       "--user --scope -p Delegate=yes",
+                                       parent);
+        }
         if (r < 0)
                 return err_set(err, r,
                                "cgroup v2: cannot enable memory, pids and cpu controllers in %s: %s "
@@ -261,9 +283,9 @@ static int create_v1(cgroup *cg, const policy *p, ward_error *err) {
         cg->version = 1;
         for (int i = 0; i < V1_N; i++) {
                 _cleanup_free_ char *mnt = NULL, *self = NULL;
-                if ((r = v1_mount(mountinfo, v1_names[i], &mnt)) < 0)
+                if ((r = cgroup_v1_mount(mountinfo, v1_names[i], &mnt)) < 0)
                         return err_set(err, r, "cgroup v1: the %s controller is not mounted", v1_names[i]);
-                if ((r = self_path(proc_cgroup, v1_names[i], &self)) < 0)
+                if ((r = cgroup_self_path(proc_cgroup, v1_names[i], &self)) < 0)
                         return err_set(err, r, "cgroup v1: cannot find this process's %s cgroup", v1_names[i]);
                 char parent[4096];
                 snprintf(parent, sizeof parent, "%s%s", mnt, strcmp(self, "/") == 0 ? "" : self);

@@ -74,6 +74,11 @@ void cgroup_read_stats(const cgroup *cg, cgroup_stats *st);
 void cgroup_destroy(cgroup *cg); /* kills what is left, removes the dirs */
 /* Which hierarchy this host offers, for messages and ward doctor. */
 int cgroup_detect_version(void);
+/* From the text of /proc/self/cgroup: the caller's path in the hierarchy
+ * of `controller` (NULL: the v2 one). */
+int cgroup_self_path(const char *proc_cgroup, const char *controller, char **ret);
+/* From the text of /proc/self/mountinfo: where a v1 controller is mounted. */
+int cgroup_v1_mount(const char *mountinfo, const char *controller, char **ret);
 
 /* ---- seccomp-rules.c (build time) and seccomp.c ---- */
 /* The allowlist as libseccomp rules; denied calls go to the supervisor as
