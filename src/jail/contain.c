@@ -170,8 +170,7 @@ __attribute__((noreturn)) static void contain(const jail_spec *s, int sock, int 
                 writable[n++] = "/tmp";
                 writable[n++] = WARD_SANDBOX_HOME;
                 writable[n++] = "/dev/shm";
-                if (s->policy->output_dir)
-                        writable[n++] = "/output";
+                writable[n++] = "/output";
                 for (size_t i = 0; i < s->policy->n_mounts && n < ELEMENTSOF(writable); i++)
                         if (s->policy->mounts[i].rw)
                                 writable[n++] = s->policy->mounts[i].target;

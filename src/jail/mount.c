@@ -232,7 +232,7 @@ static int build_scratch(const mount_plan *plan, int *ret_scratch, ward_error *e
                 return err_set(err, r, "mount: /tmp and /dev/shm: %s", strerror(-r));
         if (!p->workdir && (r = bind_dir(".scratch/home", "home/user", 0)) < 0)
                 return err_set(err, r, "mount: /home/user: %s", strerror(-r));
-        if (p->output_dir && (r = bind_dir(".scratch/output", "output", 0)) < 0)
+        if ((r = bind_dir(".scratch/output", "output", 0)) < 0)
                 return err_set(err, r, "mount: /output: %s", strerror(-r));
         int fd = open(".scratch", O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
@@ -311,7 +311,7 @@ int mount_build_root(const mount_plan *plan, int *ret_scratch, ward_error *err) 
                         r = err_set(err, -errno, "mount: mkdir /%s: %s", skeleton[i], strerror(errno));
                         goto out;
                 }
-        if (p->output_dir && mkdir("output", 0755) < 0) {
+        if (mkdir("output", 0755) < 0) {
                 r = err_set(err, -errno, "mount: mkdir /output: %s", strerror(errno));
                 goto out;
         }
