@@ -85,9 +85,15 @@ static void set_rlimit(int res, rlim_t soft, rlim_t hard) {
         (void)setrlimit(res, &rl);
 }
 
-static int apply_rlimits(const policy *p) {
+static int apply_rlimits(const policy *p, bool in_cgroup) {
         /* The cgroup holds memory, pids and CPU time; rlimits are the
-         * per-process backstop, and the only limits where no cgroup exists. */
+         * per-process backstop, and the only limits where no cgroup exists.
+         * There, each process's data (private writable memory; address
+         * space reserved PROT_NONE, as V8 and Go do, is not counted) is
+         * held to the memory limit: per process, not for the sandbox as a
+         * whole, which the result's "degraded" event says. */
+        if (!in_cgroup)
+                set_rlimit(RLIMIT_DATA, (rlim_t)p->memory, (rlim_t)p->memory);
         rlim_t cpu_s = (rlim_t)((p->cpu_time_ms + 999) / 1000);
         set_rlimit(RLIMIT_CPU, cpu_s + 1, cpu_s + 2);
         set_rlimit(RLIMIT_FSIZE, (rlim_t)p->file_size, (rlim_t)p->file_size);
@@ -138,7 +144,7 @@ static int exec_in_path(char *const *argv, char *const *envp) {
  *   7. seccomp last, so the filter never has to allow ward's own setup;
  *      its notification fd goes to the supervisor;
  *   8. execve. */
-__attribute__((noreturn)) static void contain(const jail_spec *s, int sock, int scratch) {
+__attribute__((noreturn)) static void contain(const jail_spec *s, int sock, int scratch, bool in_cgroup) {
         char msg[256];
         int r;
         if (setsid() < 0)
@@ -158,7 +164,7 @@ __attribute__((noreturn)) static void contain(const jail_spec *s, int sock, int 
         sock = 3;
         scratch = 4;
         fd_close_from(5);
-        apply_rlimits(s->policy);
+        apply_rlimits(s->policy, in_cgroup);
         reset_signals();
         if ((r = caps_drop_all()) < 0)
                 child_fail(sock, JAIL_MSG_ERROR, -r, "cannot drop capabilities");
@@ -315,7 +321,7 @@ __attribute__((noreturn)) static void child_main(const jail_spec *s, int sock, i
         if (prog < 0)
                 child_fail(sock, JAIL_MSG_ERROR, errno, "cannot fork the program");
         if (prog == 0)
-                contain(s, sock, scratch);
+                contain(s, sock, scratch, cj.version != 0);
 
         /* The init keeps nothing the program could use: no pipes, no
          * cgroup fds, no capabilities, and it cannot be ptraced. It stays

@@ -64,6 +64,13 @@ for p in userns pidns mountns netns seccomp no_new_privs caps-dropped; do
   expect_eq "allowed: protections has $p" "$(j ".protections | index(\"$p\") != null")" true
 done
 
+# Without a cgroup, each process's data is still held to --memory.
+if [ $delegated = 0 ]; then
+  run_as run --json "${P[@]}" --memory 64M -- python3 -c 'x = bytearray(256 << 20); print("allocated")'
+  expect_eq "rlimit-only memory: the allocation fails" "$(j .stdout)" ""
+  expect_match "rlimit-only memory: MemoryError" "$(j .stderr)" MemoryError
+fi
+
 # Exit codes without --json.
 run_as run "${P[@]}" -- true
 expect_rc 0
