@@ -17,6 +17,7 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <linux/sockios.h>
 #include <stdlib.h>
@@ -70,7 +71,7 @@ static const char *const allowed[] = {
         "nanosleep", "clock_nanosleep", "clock_gettime", "clock_getres", "gettimeofday", "time",
         "timer_create", "timer_settime", "timer_gettime", "timer_getoverrun", "timer_delete",
         /* sockets: socket() itself is filtered by family below */
-        "socketpair", "bind", "listen", "accept", "accept4", "connect", "getsockname", "getpeername",
+        "bind", "listen", "accept", "accept4", "connect", "getsockname", "getpeername",
         "sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg", "shutdown", "setsockopt",
         "getsockopt",
         /* System V and POSIX IPC stay inside the sandbox's own IPC namespace. */
@@ -82,22 +83,33 @@ static const char *const allowed[] = {
 };
 
 static int allow_socket_families(scmp_filter_ctx ctx) {
-        /* Families reachable in a private network namespace. Raw and packet
-         * sockets, netlink other than routing, vsock, bluetooth, alg and the
-         * rest go to the supervisor. The type is masked: SOCK_CLOEXEC and
-         * SOCK_NONBLOCK are flags in the same argument. */
+        /* Families reachable in a private network namespace, each with only
+         * its ordinary protocols: TCP and UDP, not SCTP, MPTCP, UDP-Lite,
+         * L2TP or ping sockets, whose socket() alone may load a kernel
+         * module. Raw and packet sockets, netlink other than routing,
+         * vsock, bluetooth, alg and the rest go to the supervisor. The type
+         * is masked: SOCK_CLOEXEC and SOCK_NONBLOCK are flags in the same
+         * argument. */
         static const struct {
-                int family, type;
+                int family, type, protocol;
         } ok[] = {
-                {AF_UNIX, SOCK_STREAM}, {AF_UNIX, SOCK_DGRAM},  {AF_UNIX, SOCK_SEQPACKET},
-                {AF_INET, SOCK_STREAM}, {AF_INET, SOCK_DGRAM},  {AF_INET6, SOCK_STREAM},
-                {AF_INET6, SOCK_DGRAM},
+                {AF_UNIX, SOCK_STREAM, 0},   {AF_UNIX, SOCK_DGRAM, 0},         {AF_UNIX, SOCK_SEQPACKET, 0},
+                {AF_INET, SOCK_STREAM, 0},   {AF_INET, SOCK_STREAM, IPPROTO_TCP}, {AF_INET, SOCK_DGRAM, 0},
+                {AF_INET, SOCK_DGRAM, IPPROTO_UDP}, {AF_INET6, SOCK_STREAM, 0}, {AF_INET6, SOCK_STREAM, IPPROTO_TCP},
+                {AF_INET6, SOCK_DGRAM, 0},   {AF_INET6, SOCK_DGRAM, IPPROTO_UDP},
         };
         for (size_t i = 0; i < ELEMENTSOF(ok); i++) {
-                int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
+                int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 3,
                                          SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)ok[i].family),
-                                         SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, (scmp_datum_t)ok[i].type));
+                                         SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, (scmp_datum_t)ok[i].type),
+                                         SCMP_A2(SCMP_CMP_EQ, (scmp_datum_t)ok[i].protocol));
                 if (r < 0)
+                        return r;
+                /* socketpair: unix sockets only (AF_TIPC also has pairs). */
+                if (ok[i].family == AF_UNIX &&
+                    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 3, SCMP_A0(SCMP_CMP_EQ, AF_UNIX),
+                                          SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, (scmp_datum_t)ok[i].type),
+                                          SCMP_A2(SCMP_CMP_EQ, 0))) < 0)
                         return r;
         }
         /* NETLINK_ROUTE (protocol 0) lets libc enumerate interfaces; the

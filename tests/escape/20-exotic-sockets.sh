@@ -17,6 +17,13 @@ for f in "${families[@]}"; do
 done
 # netlink: audit (9), uevents (15), netfilter (12), crypto (21), xfrm (6)
 for p in 9 15 12 21 6; do calls+=("socket:16:3:$p"); done
+# Unusual protocols of ordinary families: SCTP (132), MPTCP (262),
+# UDP-Lite (136), L2TP/IP (115), ICMP ping sockets (1, 58); and socket
+# pairs of a family other than unix (TIPC, 30).
+for f in 2 10; do
+  calls+=("socket:$f:1:132" "socket:$f:5:132" "socket:$f:1:262" "socket:$f:2:136" "socket:$f:2:115")
+done
+calls+=("socket:2:2:1" "socket:10:2:58" "socketpair:30:5:0" "socketpair:30:2:0")
 host=$("$WARD_HELPERS/try-syscall" "${calls[@]}")
 run_probe -- "${calls[@]}"
 meaningful=()

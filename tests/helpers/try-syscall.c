@@ -511,6 +511,15 @@ static long do_socket(void) {
   return socket(fam, type | SOCK_CLOEXEC, proto);
 }
 
+static long do_socketpair(void) {
+  int fam = -1, type = -1, proto = 0, sv[2];
+  if (!arg || sscanf(arg, "%d:%d:%d", &fam, &type, &proto) < 2) {
+    errno = EINVAL;
+    return -1;
+  }
+  return socketpair(fam, type | SOCK_CLOEXEC, proto, sv);
+}
+
 static long do_nop(void) {
   return 0;
 }
@@ -598,6 +607,7 @@ static const struct probe {
     {"x32_keyctl", do_x32_keyctl},
     {"x32_unshare_user", do_x32_unshare_user},
     {"socket", do_socket},
+    {"socketpair", do_socketpair},
 };
 
 static const struct probe *find_probe(const char *name, size_t len) {
