@@ -90,8 +90,7 @@ static void warn_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 
 /* Diagnostics go to stderr with the program name; they are never fatal by
  * themselves so that every caller decides the exit status. */
-static void warn_msg(const char *fmt, ...)
-{
+static void warn_msg(const char *fmt, ...) {
         va_list ap;
 
         fprintf(stderr, "%s: ", program_name);
@@ -101,8 +100,7 @@ static void warn_msg(const char *fmt, ...)
         fputc('\n', stderr);
 }
 
-static void usage(FILE *f)
-{
+static void usage(FILE *f) {
         fprintf(f,
                 "usage: %s [-n RUNS] [-w WARMUP] [-p] [-R RAWFILE] -- CMD [ARG...]\n"
                 "       %s -S RAWFILE\n"
@@ -123,8 +121,7 @@ static void usage(FILE *f)
 
 /* Parses a decimal integer in [min, max]. No atoi: trailing junk, empty
  * strings and overflow are all errors. */
-static int parse_long(const char *s, long min, long max, long *ret_value)
-{
+static int parse_long(const char *s, long min, long max, long *ret_value) {
         char *end = NULL;
         long v;
 
@@ -142,8 +139,7 @@ static int parse_long(const char *s, long min, long max, long *ret_value)
         return 0;
 }
 
-static int now_ns(long long *ret_ns)
-{
+static int now_ns(long long *ret_ns) {
         struct timespec ts;
 
         if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
@@ -152,8 +148,7 @@ static int now_ns(long long *ret_ns)
         return 0;
 }
 
-static void close_fd(int *fd)
-{
+static void close_fd(int *fd) {
         if (*fd >= 0) {
                 int saved = errno;
 
@@ -164,8 +159,7 @@ static void close_fd(int *fd)
 }
 
 /* Reaps pid, retrying on EINTR. */
-static int reap(pid_t pid, int *ret_status)
-{
+static int reap(pid_t pid, int *ret_status) {
         int status = 0;
 
         for (;;) {
@@ -182,8 +176,7 @@ static int reap(pid_t pid, int *ret_status)
 }
 
 /* Reads and discards everything until EOF. */
-static int drain(int fd)
-{
+static int drain(int fd) {
         static char buf[DRAIN_CHUNK];
 
         for (;;) {
@@ -204,9 +197,8 @@ static int drain(int fd)
  * negative errno; the command's own failure is reported through
  * ret->wait_status for the caller to judge. The child never outlives this
  * function: if draining fails, it is killed and reaped before returning. */
-static int run_once(char **argv, int devnull, enum output_mode mode, struct run_result *ret)
-{
-        int pipefd[2] = { -1, -1 };
+static int run_once(char **argv, int devnull, enum output_mode mode, struct run_result *ret) {
+        int pipefd[2] = {-1, -1};
         long long t0 = 0, t1 = 0;
         int status = 0;
         pid_t pid;
@@ -230,8 +222,7 @@ static int run_once(char **argv, int devnull, enum output_mode mode, struct run_
                  * async-signal-safe calls, and _exit(), never exit(). */
                 int out = mode == OUTPUT_PIPE ? pipefd[1] : devnull;
 
-                if (dup2(devnull, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
-                    dup2(out, STDERR_FILENO) < 0)
+                if (dup2(devnull, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 || dup2(out, STDERR_FILENO) < 0)
                         _exit(127);
                 execvp(argv[0], argv);
                 _exit(127);
@@ -264,8 +255,7 @@ out:
         return r;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
+static int cmp_double(const void *a, const void *b) {
         double x = *(const double *)a, y = *(const double *)b;
 
         return (x > y) - (x < y);
@@ -274,8 +264,7 @@ static int cmp_double(const void *a, const void *b)
 /* Sorts samples in place and fills *ret. Median of an even count is the
  * mean of the two middle samples; p90 is the nearest-rank percentile
  * (the smallest sample with at least 90% of samples at or below it). */
-static int compute_stats(double *samples, size_t n, struct stats *ret)
-{
+static int compute_stats(double *samples, size_t n, struct stats *ret) {
         double sum = 0.0;
         size_t rank;
 
@@ -295,10 +284,9 @@ static int compute_stats(double *samples, size_t n, struct stats *ret)
         return 0;
 }
 
-static int print_stats(const struct stats *s)
-{
-        if (printf("min=%.3f median=%.3f p90=%.3f mean=%.3f max=%.3f n=%zu\n", s->min,
-                   s->median, s->p90, s->mean, s->max, s->n) < 0)
+static int print_stats(const struct stats *s) {
+        if (printf("min=%.3f median=%.3f p90=%.3f mean=%.3f max=%.3f n=%zu\n", s->min, s->median, s->p90, s->mean,
+                   s->max, s->n) < 0)
                 return -EIO;
         if (fflush(stdout) != 0)
                 return -errno;
@@ -306,21 +294,18 @@ static int print_stats(const struct stats *s)
 }
 
 /* Describes a failed wait status as "exited with status 3" etc. */
-static void describe_status(int status, char *buf, size_t len)
-{
+static void describe_status(int status, char *buf, size_t len) {
         if (WIFEXITED(status))
                 snprintf(buf, len, "exited with status %d%s", WEXITSTATUS(status),
                          WEXITSTATUS(status) == 127 ? " (not found, or exec failed)" : "");
         else if (WIFSIGNALED(status))
-                snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status),
-                         strsignal(WTERMSIG(status)));
+                snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
         else
                 snprintf(buf, len, "ended with wait status 0x%x", (unsigned)status);
 }
 
 /* -S mode: reads one sample per line, at most RUNS_MAX of them. */
-static int summarise_file(const char *path)
-{
+static int summarise_file(const char *path) {
         char line[SAMPLE_LINE_MAX];
         double *samples = NULL;
         struct stats st;
@@ -351,8 +336,7 @@ static int summarise_file(const char *path)
                         line[--len] = '\0';
                 else if (!feof(f)) {
                         r = -EINVAL;
-                        warn_msg("%s:%zu: line longer than %d bytes", path, lineno,
-                                 SAMPLE_LINE_MAX - 2);
+                        warn_msg("%s:%zu: line longer than %d bytes", path, lineno, SAMPLE_LINE_MAX - 2);
                         goto out;
                 }
                 if (len == 0)
@@ -390,8 +374,7 @@ out:
         return r;
 }
 
-static int parse_args(int argc, char **argv, struct options *ret)
-{
+static int parse_args(int argc, char **argv, struct options *ret) {
         struct options o = {
                 .runs = RUNS_DEFAULT,
                 .warmup = WARMUP_DEFAULT,
@@ -406,16 +389,14 @@ static int parse_args(int argc, char **argv, struct options *ret)
                 case 'n':
                         r = parse_long(optarg, 1, RUNS_MAX, &o.runs);
                         if (r < 0) {
-                                warn_msg("-n: expected an integer in 1..%ld, got '%s'",
-                                         RUNS_MAX, optarg);
+                                warn_msg("-n: expected an integer in 1..%ld, got '%s'", RUNS_MAX, optarg);
                                 return r;
                         }
                         break;
                 case 'w':
                         r = parse_long(optarg, 0, WARMUP_MAX, &o.warmup);
                         if (r < 0) {
-                                warn_msg("-w: expected an integer in 0..%ld, got '%s'",
-                                         WARMUP_MAX, optarg);
+                                warn_msg("-w: expected an integer in 0..%ld, got '%s'", WARMUP_MAX, optarg);
                                 return r;
                         }
                         break;
@@ -455,8 +436,7 @@ static int parse_args(int argc, char **argv, struct options *ret)
 }
 
 /* Appends one sample to the raw file. */
-static int write_sample(int fd, double ms)
-{
+static int write_sample(int fd, double ms) {
         if (fd < 0)
                 return 0;
         if (dprintf(fd, "%.6f\n", ms) < 0)
@@ -464,8 +444,7 @@ static int write_sample(int fd, double ms)
         return 0;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
         struct options o;
         struct stats st;
         double *samples = NULL;
@@ -510,7 +489,7 @@ int main(int argc, char **argv)
         total = o.warmup + o.runs;
         for (long i = 0; i < total; i++) {
                 bool warm = i < o.warmup;
-                struct run_result res = { 0 };
+                struct run_result res = {0};
 
                 r = run_once(o.argv, devnull, o.output, &res);
                 if (r < 0) {
@@ -522,11 +501,9 @@ int main(int argc, char **argv)
 
                         describe_status(res.wait_status, why, sizeof(why));
                         if (warm)
-                                warn_msg("warm-up run %ld of %ld: '%s' %s", i + 1, o.warmup,
-                                         o.argv[0], why);
+                                warn_msg("warm-up run %ld of %ld: '%s' %s", i + 1, o.warmup, o.argv[0], why);
                         else
-                                warn_msg("run %ld of %ld: '%s' %s", i - o.warmup + 1, o.runs,
-                                         o.argv[0], why);
+                                warn_msg("run %ld of %ld: '%s' %s", i - o.warmup + 1, o.runs, o.argv[0], why);
                         ret = EXIT_RUN_FAILED;
                         goto out;
                 }

@@ -38,8 +38,8 @@ int audit_open(const char *path, ward_error *err) {
         return fd;
 }
 
-int audit_append(int fd, json_t *doc, const char *policy_digest, const char *subject_kind,
-                 const char *subject_digest, ward_error *err) {
+int audit_append(int fd, json_t *doc, const char *policy_digest, const char *subject_kind, const char *subject_digest,
+                 ward_error *err) {
         char id[33], when[64];
         struct timespec ts;
         struct tm tm;
@@ -65,10 +65,14 @@ int audit_append(int fd, json_t *doc, const char *policy_digest, const char *sub
         _cleanup_free_ char *out = malloc(len + 2);
         if (!out)
                 return err_set(err, -ENOMEM, "audit: out of memory");
+        // NOLINTNEXTLINE(bugprone-not-null-terminated-result): out is a byte buffer written with its length (the line and a newline), not a C string
         memcpy(out, line, len);
         out[len] = '\n';
-        if (flock(fd, LOCK_EX) < 0)
+        if (flock(fd, LOCK_EX) < 0) {
+                // cppcheck-suppress memleak ; out is freed by _cleanup_free_, which cppcheck does not model
+                // NOLINTNEXTLINE(clang-analyzer-unix.Malloc): out is freed by _cleanup_free_, which the analyzer does not model
                 return err_set(err, -errno, "audit: lock: %s", strerror(errno));
+        }
         int r = fd_write_full(fd, out, len + 1);
         (void)flock(fd, LOCK_UN);
         if (r < 0)

@@ -12,6 +12,7 @@
 static inline void freep(void *p) {
         free(*(void **)p);
 }
+// NOLINTNEXTLINE(readability-non-const-parameter): the cleanup attribute passes an int *, the type of the variable's address
 static inline void closep(int *fd) {
         if (*fd >= 0) {
                 int saved = errno;
@@ -29,11 +30,11 @@ static inline void fclosep(FILE **f) {
 #define _cleanup_close_ _cleanup_(closep)
 #define _cleanup_fclose_ _cleanup_(fclosep)
 
-#define TAKE_FD(fd)                 \
-        ({                          \
-                int _fd_ = (fd);    \
-                (fd) = -1;          \
-                _fd_;               \
+#define TAKE_FD(fd)              \
+        ({                       \
+                int _fd_ = (fd); \
+                (fd) = -1;       \
+                _fd_;            \
         })
 #define TAKE_PTR(p)                      \
         ({                               \

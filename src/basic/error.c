@@ -20,6 +20,7 @@ int err_set(ward_error *err, int code, const char *fmt, ...) {
                 return code;
         va_list ap;
         va_start(ap, fmt);
+        // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): ap is started just above; a false positive of LLVM 14 (llvm-project#40656)
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
         va_end(ap);
         one_line(err->msg);
@@ -33,6 +34,7 @@ int err_prefix(ward_error *err, const char *fmt, ...) {
         char prefix[WARD_ERROR_MAX], old[WARD_ERROR_MAX];
         va_list ap;
         va_start(ap, fmt);
+        // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): ap is started just above; a false positive of LLVM 14 (llvm-project#40656)
         vsnprintf(prefix, sizeof prefix, fmt, ap);
         va_end(ap);
         memcpy(old, err->msg, sizeof old);

@@ -4,12 +4,12 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-ssize_t fd_read_full(int fd, void *buf, size_t len);      /* until len or EOF */
-int fd_write_full(int fd, const void *buf, size_t len);   /* 0 or -errno */
+ssize_t fd_read_full(int fd, void *buf, size_t len);    /* until len or EOF */
+int fd_write_full(int fd, const void *buf, size_t len); /* 0 or -errno */
 /* Reads a whole small file (at most max bytes, NUL-terminated). */
 int fd_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
 int fd_read_all(int fd, size_t max, char **ret, size_t *ret_len);
-int fd_write_file(const char *path, const char *data);    /* O_WRONLY|O_CLOEXEC, no create */
+int fd_write_file(const char *path, const char *data); /* O_WRONLY|O_CLOEXEC, no create */
 /* Opens a path the caller gave without following any symlink in it
  * (openat2 RESOLVE_NO_SYMLINKS): -ELOOP when one is there. Host paths that
  * a sandbox could have written (a --rw bind, the workdir) may hold links
@@ -18,7 +18,7 @@ int fd_open_no_symlinks(const char *path, int flags, mode_t mode);
 
 /* Passes up to 4 fds over a unix socket with one byte of payload. */
 int fd_send(int sock, const int *fds, unsigned n);
-int fd_recv(int sock, int *fds, unsigned n);              /* MSG_CMSG_CLOEXEC */
+int fd_recv(int sock, int *fds, unsigned n); /* MSG_CMSG_CLOEXEC */
 
 /* Closes every fd from `from` up, with close_range where the kernel has it. */
 void fd_close_from(int from);

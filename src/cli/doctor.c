@@ -137,8 +137,7 @@ int cmd_doctor(int argc, char **argv) {
                         else if (optopt)
                                 cli_error("doctor: option '-%c' is unknown (see ward doctor --help)", optopt);
                         else
-                                cli_error("doctor: option '%s' is unknown (see ward doctor --help)",
-                                          argv[optind - 1]);
+                                cli_error("doctor: option '%s' is unknown (see ward doctor --help)", argv[optind - 1]);
                         return EXIT_WARD_FAILED;
                 }
         }

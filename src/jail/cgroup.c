@@ -22,6 +22,7 @@
 #include "basic/cleanup.h"
 #include "basic/fd.h"
 #include "basic/limits.h"
+#include "basic/parse.h"
 #include "jail/jail.h"
 
 /* v1: cpuacct accounts CPU time (the supervisor enforces the limit from
@@ -48,6 +49,7 @@ int cgroup_self_path(const char *proc_cgroup, const char *controller, char **ret
         if (!text)
                 return -ENOMEM;
         char *save_line;
+        // NOLINTNEXTLINE(clang-analyzer-unix.Malloc): text is freed by _cleanup_free_, which the analyzer does not model
         for (char *line = strtok_r(text, "\n", &save_line); line; line = strtok_r(NULL, "\n", &save_line)) {
                 char *c1 = strchr(line, ':');
                 char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
@@ -78,6 +80,7 @@ int cgroup_v1_mount(const char *mountinfo, const char *controller, char **ret) {
         if (!text)
                 return -ENOMEM;
         char *save_line;
+        // NOLINTNEXTLINE(clang-analyzer-unix.Malloc): text is freed by _cleanup_free_, which the analyzer does not model
         for (char *line = strtok_r(text, "\n", &save_line); line; line = strtok_r(NULL, "\n", &save_line)) {
                 char *sep = strstr(line, " - cgroup ");
                 if (!sep)
@@ -176,6 +179,24 @@ static void remove_dir(const char *dir) {
         }
 }
 
+/* The owner's pid in the name of a cgroup that ward made ("ward-<pid>-<n>",
+ * see next_name), or -1 for any other name. Strict: the whole name must
+ * match, each number in range. */
+static pid_t name_owner(const char *name) {
+        if (strncmp(name, "ward-", 5) != 0)
+                return -1;
+        const char *start = name + 5, *dash = strchr(start, '-');
+        char pid[16];
+        uint64_t owner, n;
+        if (!dash || dash == start || (size_t)(dash - start) >= sizeof pid)
+                return -1;
+        memcpy(pid, start, (size_t)(dash - start));
+        pid[dash - start] = '\0';
+        if (parse_uint64(pid, 1, INT32_MAX, &owner) < 0 || parse_uint64(dash + 1, 0, UINT32_MAX, &n) < 0)
+                return -1;
+        return (pid_t)owner;
+}
+
 /* Removes ward-<pid>-* cgroups whose owner is no longer alive. */
 static void reap_stale(const char *parent) {
         DIR *d = opendir(parent);
@@ -183,11 +204,8 @@ static void reap_stale(const char *parent) {
                 return;
         struct dirent *de;
         while ((de = readdir(d))) {
-                long owner;
-                int n;
-                if (strncmp(de->d_name, "ward-", 5) != 0 || sscanf(de->d_name, "ward-%ld-%d", &owner, &n) != 2)
-                        continue;
-                if (owner <= 0 || (kill((pid_t)owner, 0) == 0 || errno == EPERM))
+                pid_t owner = name_owner(de->d_name);
+                if (owner <= 0 || (kill(owner, 0) == 0 || errno == EPERM))
                         continue;
                 char path[4096];
                 snprintf(path, sizeof path, "%s/%s", parent, de->d_name);
@@ -209,6 +227,7 @@ static int create_v2(cgroup *cg, const policy *p, ward_error *err) {
         if (r < 0)
                 return err_set(err, r, "cgroup v2: cannot find this process's cgroup: %s", strerror(-r));
         char parent[4096], name[64], leaf[64];
+        // NOLINTNEXTLINE(clang-analyzer-unix.Malloc): self is freed by _cleanup_free_, which the analyzer does not model
         snprintf(parent, sizeof parent, "/sys/fs/cgroup%s", strcmp(self, "/") == 0 ? "" : self);
         /* Already moved into our own leaf by an earlier run of this process
          * (below): the runs' cgroups go next to it. */
@@ -285,9 +304,12 @@ static int create_v1(cgroup *cg, const policy *p, ward_error *err) {
                 _cleanup_free_ char *mnt = NULL, *self = NULL;
                 if ((r = cgroup_v1_mount(mountinfo, v1_names[i], &mnt)) < 0)
                         return err_set(err, r, "cgroup v1: the %s controller is not mounted", v1_names[i]);
-                if ((r = cgroup_self_path(proc_cgroup, v1_names[i], &self)) < 0)
+                if ((r = cgroup_self_path(proc_cgroup, v1_names[i], &self)) < 0) {
+                        // NOLINTNEXTLINE(clang-analyzer-unix.Malloc): mnt is freed by _cleanup_free_, which the analyzer does not model
                         return err_set(err, r, "cgroup v1: cannot find this process's %s cgroup", v1_names[i]);
+                }
                 char parent[4096];
+                // NOLINTNEXTLINE(clang-analyzer-unix.Malloc): self is freed by _cleanup_free_, which the analyzer does not model
                 snprintf(parent, sizeof parent, "%s%s", mnt, strcmp(self, "/") == 0 ? "" : self);
                 /* cpu and cpuacct may be co-mounted: one directory serves both. */
                 for (int j = 0; j < i; j++) {

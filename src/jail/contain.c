@@ -31,8 +31,8 @@
 #include "jail/jail.h"
 
 static const char *const prot_names[] = {
-        "userns", "pidns",         "mountns",     "netns",      "ipcns",        "utsns",       "cgroupns",
-        "seccomp", "landlock",     "cgroup-memory", "cgroup-pids", "cgroup-cpu", "no_new_privs", "caps-dropped",
+        "userns",  "pidns",    "mountns",       "netns",       "ipcns",      "utsns",        "cgroupns",
+        "seccomp", "landlock", "cgroup-memory", "cgroup-pids", "cgroup-cpu", "no_new_privs", "caps-dropped",
 };
 
 const char *prot_name(unsigned bit) {
@@ -49,8 +49,6 @@ void jail_set_process_memory(int argc, char **argv) {
         saved_argc = argc;
         saved_argv = argv;
 }
-
-extern char **environ;
 
 /* Overwrites ward's argv and environment strings in this process's memory:
  * /proc/<pid>/cmdline and /environ read them from there. */
@@ -224,7 +222,7 @@ static int cmp_int(const void *a, const void *b) {
 /* Receives the run's cgroup from ward: one byte (its version, '0' for
  * none) and the fds of cgroup_join_prepare(). */
 static int recv_cgroup(int sock, cgroup_join *ret) {
-        char byte;
+        char byte = '\0'; /* recvmsg fills it when it returns > 0 */
         struct iovec iov = {.iov_base = &byte, .iov_len = 1};
         union {
                 char buf[CMSG_SPACE(4 * sizeof(int))];
@@ -304,13 +302,12 @@ __attribute__((noreturn)) static void child_main(const jail_spec *s, int sock, i
         int scratch = -1;
         if ((r = mount_build_root(&plan, &scratch, &err)) < 0)
                 child_fail(sock, JAIL_MSG_ERROR, -r, err.msg);
-        if (sethostname(WARD_SANDBOX_HOSTNAME, strlen(WARD_SANDBOX_HOSTNAME)) < 0 ||
-            setdomainname("none", 4) < 0)
+        if (sethostname(WARD_SANDBOX_HOSTNAME, strlen(WARD_SANDBOX_HOSTNAME)) < 0 || setdomainname("none", 4) < 0)
                 child_fail(sock, JAIL_MSG_ERROR, errno, "cannot set the hostname");
         if ((r = netns_loopback_up()) < 0)
                 child_fail(sock, JAIL_MSG_ERROR, -r, "cannot bring up loopback");
         /* ward made the run's cgroup meanwhile. */
-        cgroup_join cj;
+        cgroup_join cj = {.fds = {-1, -1, -1, -1}};
         if ((r = recv_cgroup(sock, &cj)) < 0) {
                 if (r == -EPIPE)
                         _exit(125);
@@ -453,7 +450,10 @@ int jail_send_cgroup(jail *j, const cgroup *cg, ward_error *err) {
 
 static int read_msg(jail *j, int timeout_ms, jail_msg *m, int fds[2], bool *ret_fds) {
         /* A setup that never reports (a child stuck in the kernel) must not
-         * hang ward: the wait is bounded by the run's wall time. */
+         * hang ward: the wait is bounded by the run's wall time. The
+         * outputs are set first, so that no return leaves them undefined. */
+        memset(m, 0, sizeof *m);
+        *ret_fds = false;
         struct pollfd pfd = {.fd = j->sock, .events = POLLIN};
         int p;
         do
@@ -466,8 +466,6 @@ static int read_msg(jail *j, int timeout_ms, jail_msg *m, int fds[2], bool *ret_
         char cbuf[CMSG_SPACE(2 * sizeof(int))];
         struct iovec iov = {.iov_base = m, .iov_len = sizeof *m};
         struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
-        memset(m, 0, sizeof *m);
-        *ret_fds = false;
         ssize_t n;
         do
                 n = recvmsg(j->sock, &mh, MSG_CMSG_CLOEXEC);

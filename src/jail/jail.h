@@ -36,8 +36,8 @@ const char *prot_name(unsigned bit); /* "userns", ... */
 
 /* ---- cgroup.c ---- */
 typedef struct cgroup {
-        int version;   /* 0 none, 1 or 2 */
-        char *dir[4];  /* v1: memory, pids, cpu, cpuacct; v2: dir[0] */
+        int version;  /* 0 none, 1 or 2 */
+        char *dir[4]; /* v1: memory, pids, cpu, cpuacct; v2: dir[0] */
         bool memory, pids, cpu;
 } cgroup;
 
@@ -61,9 +61,9 @@ int cgroup_attach(const cgroup *cg, pid_t pid, ward_error *err);
  * lock, whose write side waits for an RCU grace period: ward writing the
  * child's pid to cgroup.procs would stall for milliseconds. */
 typedef struct cgroup_join {
-        int version;  /* 0 (no cgroup), 1 or 2 */
-        int fds[4];   /* v2: the directory, then cgroup.procs (fallback);
-                         v1: "tasks" of each distinct hierarchy */
+        int version; /* 0 (no cgroup), 1 or 2 */
+        int fds[4];  /* v2: the directory, then cgroup.procs (fallback);
+                        v1: "tasks" of each distinct hierarchy */
         unsigned n;
 } cgroup_join;
 int cgroup_join_prepare(const cgroup *cg, cgroup_join *ret, ward_error *err);
@@ -109,7 +109,7 @@ int netns_loopback_up(void);
 /* ---- mount.c ---- */
 typedef struct mount_plan {
         const policy *policy;
-        const char *code;       /* optional file written at /run/ward/<code_name> */
+        const char *code; /* optional file written at /run/ward/<code_name> */
         size_t code_len;
         const char *code_name;
 } mount_plan;
@@ -120,22 +120,22 @@ int mount_build_root(const mount_plan *plan, int *ret_scratch, ward_error *err);
 /* ---- contain.c ---- */
 typedef struct jail_spec {
         const policy *policy;
-        char *const *argv;      /* argv[0] is looked up in the sandbox PATH */
+        char *const *argv; /* argv[0] is looked up in the sandbox PATH */
         char *const *envp;
-        const char *code;       /* optional, see mount_plan */
+        const char *code; /* optional, see mount_plan */
         size_t code_len;
         const char *code_name;
-        int stdio[3];           /* the child's ends of the pipes */
-        int landlock_abi;       /* 0 to run without landlock */
+        int stdio[3];     /* the child's ends of the pipes */
+        int landlock_abi; /* 0 to run without landlock */
 } jail_spec;
 
 typedef struct jail {
-        pid_t pid;        /* the sandbox's init, as the host sees it */
+        pid_t pid; /* the sandbox's init, as the host sees it */
         int pidfd;
-        int sock;         /* setup messages, then EOF at execve */
-        int status_fd;    /* the init reports the program's wait status */
-        int notify_fd;    /* seccomp user notifications */
-        int scratch_fd;   /* O_PATH: root of the scratch tmpfs */
+        int sock;       /* setup messages, then EOF at execve */
+        int status_fd;  /* the init reports the program's wait status */
+        int notify_fd;  /* seccomp user notifications */
+        int scratch_fd; /* O_PATH: root of the scratch tmpfs */
         unsigned protections;
 } jail;
 
@@ -143,8 +143,8 @@ typedef struct jail {
 enum { JAIL_EXEC_NOT_FOUND = 127, JAIL_EXEC_NOT_EXECUTABLE = 126 };
 
 typedef struct jail_msg {
-        int32_t kind;     /* JAIL_MSG_* */
-        int32_t code;     /* errno, or the exit class */
+        int32_t kind; /* JAIL_MSG_* */
+        int32_t code; /* errno, or the exit class */
         char text[400];
 } jail_msg;
 enum { JAIL_MSG_ERROR = 1, JAIL_MSG_EXEC_FAILED = 2 };

@@ -42,8 +42,8 @@ static const char etc_hosts[] = "127.0.0.1\tlocalhost ward\n::1\tlocalhost ip6-l
 static const char etc_nsswitch[] = "passwd: files\ngroup: files\nhosts: files\n";
 
 typedef struct captured {
-        int fd;          /* detached mount, -1 when the host lacks it */
-        char link[256];  /* when the host path is a symlink: its target */
+        int fd;         /* detached mount, -1 when the host lacks it */
+        char link[256]; /* when the host path is a symlink: its target */
         bool is_dir;
 } captured;
 
@@ -175,8 +175,10 @@ static int build_etc(const mount_plan *plan, ward_error *err) {
                 const char *name;
                 const char *data;
         } files[] = {
-                {"etc/passwd", etc_passwd},   {"etc/group", etc_group},
-                {"etc/hosts", etc_hosts},     {"etc/nsswitch.conf", etc_nsswitch},
+                {"etc/passwd", etc_passwd},
+                {"etc/group", etc_group},
+                {"etc/hosts", etc_hosts},
+                {"etc/nsswitch.conf", etc_nsswitch},
                 {"etc/hostname", WARD_SANDBOX_HOSTNAME "\n"},
         };
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
@@ -214,7 +216,8 @@ static int build_scratch(const mount_plan *plan, int *ret_scratch, ward_error *e
         char opts[128];
         /* nr_inodes bounds the kernel memory a file flood can pin. */
         snprintf(opts, sizeof opts, "size=%llu,nr_inodes=%llu,mode=0755", (unsigned long long)p->disk,
-                 (unsigned long long)(p->disk / 4096 < 4096 ? 4096 : (p->disk / 4096 > 262144 ? 262144 : p->disk / 4096)));
+                 (unsigned long long)(p->disk / 4096 < 4096 ? 4096
+                                                            : (p->disk / 4096 > 262144 ? 262144 : p->disk / 4096)));
         if (mkdir(".scratch", 0700) < 0)
                 return err_set(err, -errno, "mount: scratch dir: %s", strerror(errno));
         if (mount("tmpfs", ".scratch", "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
@@ -222,8 +225,8 @@ static int build_scratch(const mount_plan *plan, int *ret_scratch, ward_error *e
         static const struct {
                 const char *dir;
                 mode_t mode;
-        } dirs[] = {{".scratch/tmp", 01777}, {".scratch/home", 0755}, {".scratch/shm", 01777},
-                    {".scratch/output", 0755}};
+        } dirs[] = {
+                {".scratch/tmp", 01777}, {".scratch/home", 0755}, {".scratch/shm", 01777}, {".scratch/output", 0755}};
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
                 if (mkdir(dirs[i].dir, dirs[i].mode) < 0 || chmod(dirs[i].dir, dirs[i].mode) < 0)
                         return err_set(err, -errno, "mount: %s: %s", dirs[i].dir, strerror(errno));

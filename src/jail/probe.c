@@ -58,14 +58,14 @@
 
 typedef struct facts {
         uid_t euid;
-        bool privileged;          /* CAP_SYS_ADMIN in the initial user namespace */
-        bool in_userns;           /* not in the initial user namespace */
-        char uid_map[96];         /* its mapping, when in_userns */
-        int seccomp_mode;         /* "Seccomp:" of /proc/self/status, -1 unknown */
-        int unpriv_userns_clone;  /* kernel.unprivileged_userns_clone, -1 absent */
-        int max_user_ns;          /* user.max_user_namespaces, -1 absent */
-        int aa_restrict;          /* kernel.apparmor_restrict_unprivileged_userns, -1 absent */
-        char container[160];      /* signs of a container, "" when none */
+        bool privileged;         /* CAP_SYS_ADMIN in the initial user namespace */
+        bool in_userns;          /* not in the initial user namespace */
+        char uid_map[96];        /* its mapping, when in_userns */
+        int seccomp_mode;        /* "Seccomp:" of /proc/self/status, -1 unknown */
+        int unpriv_userns_clone; /* kernel.unprivileged_userns_clone, -1 absent */
+        int max_user_ns;         /* user.max_user_namespaces, -1 absent */
+        int aa_restrict;         /* kernel.apparmor_restrict_unprivileged_userns, -1 absent */
+        char container[160];     /* signs of a container, "" when none */
         int kmajor, kminor;
 } facts;
 
@@ -114,7 +114,7 @@ static void read_userns(facts *f) {
         _cleanup_free_ char *text = NULL;
         unsigned long inside, outside, count;
         if (fd_read_file("/proc/self/uid_map", 64 * 1024, &text, NULL) < 0 ||
-            sscanf(text, "%lu %lu %lu", &inside, &outside, &count) != 3)
+            sscanf(text, "%lu %lu %lu", &inside, &outside, &count) != 3) // NOLINT(cert-err34-c): the kernel writes it
                 return;
         const char *nl = strchr(text, '\n');
         bool more = nl && nl[1] != '\0';
@@ -151,6 +151,7 @@ static void read_facts(facts *f, const char *release) {
         f->max_user_ns = read_int("/proc/sys/user/max_user_namespaces");
         f->aa_restrict = read_int("/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
         read_container(f);
+        // NOLINTNEXTLINE(cert-err34-c): uname's release from the kernel; a malformed one only reads as kernel 0.0
         if (sscanf(release, "%d.%d", &f->kmajor, &f->kminor) != 2)
                 f->kmajor = f->kminor = 0;
 }
@@ -184,23 +185,26 @@ __attribute__((format(printf, 3, 4))) static void add(char *buf, size_t size, co
         va_end(ap);
 }
 
-#define DETAIL(c, ...) put((c)->detail, sizeof (c)->detail, __VA_ARGS__)
-#define DETAIL_ADD(c, ...) add((c)->detail, sizeof (c)->detail, __VA_ARGS__)
-#define HINT(c, ...) put((c)->hint, sizeof (c)->hint, __VA_ARGS__)
-#define HINT_ADD(c, ...) add((c)->hint, sizeof (c)->hint, __VA_ARGS__)
+#define DETAIL(c, ...) put((c)->detail, sizeof((c)->detail), __VA_ARGS__)
+#define DETAIL_ADD(c, ...) add((c)->detail, sizeof((c)->detail), __VA_ARGS__)
+#define HINT(c, ...) put((c)->hint, sizeof((c)->hint), __VA_ARGS__)
+#define HINT_ADD(c, ...) add((c)->hint, sizeof((c)->hint), __VA_ARGS__)
 
 static void seccomp_cause(probe_check *c, const facts *f, const char *what) {
-        DETAIL_ADD(c, "; ward itself runs under a seccomp filter (Seccomp: 2 in /proc/self/status)%s%s, which "
-                      "refuses %s",
+        DETAIL_ADD(c,
+                   "; ward itself runs under a seccomp filter (Seccomp: 2 in /proc/self/status)%s%s, which "
+                   "refuses %s",
                    *f->container ? " in " : "", f->container, what);
-        HINT(c, "allow %s in that filter's profile (e.g. docker run --security-opt seccomp=unconfined, or a "
-                "custom profile), or run ward outside it",
+        HINT(c,
+             "allow %s in that filter's profile (e.g. docker run --security-opt seccomp=unconfined, or a "
+             "custom profile), or run ward outside it",
              what);
 }
 
 static void apparmor_cause(probe_check *c, const facts *f) {
-        DETAIL_ADD(c, "; kernel.apparmor_restrict_unprivileged_userns is 1: AppArmor lets uid %u create a user "
-                      "namespace but gives it no capabilities there",
+        DETAIL_ADD(c,
+                   "; kernel.apparmor_restrict_unprivileged_userns is 1: AppArmor lets uid %u create a user "
+                   "namespace but gives it no capabilities there",
                    (unsigned)f->euid);
         HINT(c, "sysctl -w kernel.apparmor_restrict_unprivileged_userns=0 (persist in /etc/sysctl.d/), or load an "
                 "AppArmor profile for the ward binary that has the 'userns,' rule, or run ward as root");
@@ -222,11 +226,11 @@ enum {
 };
 
 typedef struct outcome {
-        int step;       /* the failed step, when error is set */
-        int error;      /* negative errno; 0 when the child succeeded */
-        int signal;     /* the child was killed by this signal */
+        int step;   /* the failed step, when error is set */
+        int error;  /* negative errno; 0 when the child succeeded */
+        int signal; /* the child was killed by this signal */
         bool timed_out;
-        bool no_child;  /* the child could not be started: error says why */
+        bool no_child; /* the child could not be started: error says why */
 } outcome;
 
 /* A child started by a scope is killed and reaped when the scope ends: a
@@ -318,6 +322,7 @@ static void run_child(int (*fn)(const void *arg, int *step), const void *arg, ou
                         return;
                 }
         }
+        // NOLINTNEXTLINE(clang-analyzer-deadcode.DeadStores): read by child_killp at scope exit: the child is reaped, nothing to kill
         pid = -1;
         if (WIFSIGNALED(status)) {
                 out->signal = WTERMSIG(status);
@@ -369,12 +374,12 @@ static bool child_trouble(probe_check *c, const outcome *o, const facts *f) {
 static const struct ns_kind {
         int probe;
         int flag;
-        const char *what;    /* for messages */
+        const char *what; /* for messages */
         const char *flag_name;
-        const char *proc;    /* /proc/self/ns/<proc> exists when the kernel has the namespace */
-        const char *config;  /* the kernel option that builds it in */
-        const char *max;     /* /proc/sys/user/<max> caps how many there may be */
-        const char *use;     /* what the child then does in it, NULL for nothing */
+        const char *proc;   /* /proc/self/ns/<proc> exists when the kernel has the namespace */
+        const char *config; /* the kernel option that builds it in */
+        const char *max;    /* /proc/sys/user/<max> caps how many there may be */
+        const char *use;    /* what the child then does in it, NULL for nothing */
 } ns_kinds[] = {
         {PROBE_USERNS, CLONE_NEWUSER, "user namespace", "CLONE_NEWUSER", "user", "CONFIG_USER_NS",
          "max_user_namespaces", "write its uid and gid maps"},
@@ -382,8 +387,8 @@ static const struct ns_kind {
          "start its init"},
         {PROBE_MOUNTNS, CLONE_NEWNS, "mount namespace", "CLONE_NEWNS", "mnt", NULL, "max_mnt_namespaces",
          "make its mounts private"},
-        {PROBE_NETNS, CLONE_NEWNET, "network namespace", "CLONE_NEWNET", "net", "CONFIG_NET_NS",
-         "max_net_namespaces", "bring up its loopback"},
+        {PROBE_NETNS, CLONE_NEWNET, "network namespace", "CLONE_NEWNET", "net", "CONFIG_NET_NS", "max_net_namespaces",
+         "bring up its loopback"},
         {PROBE_IPCNS, CLONE_NEWIPC, "IPC namespace", "CLONE_NEWIPC", "ipc", "CONFIG_IPC_NS", "max_ipc_namespaces",
          NULL},
         {PROBE_UTSNS, CLONE_NEWUTS, "UTS namespace", "CLONE_NEWUTS", "uts", "CONFIG_UTS_NS", "max_uts_namespaces",
@@ -457,8 +462,8 @@ static void explain_userns(probe_check *c, const outcome *o, const facts *f) {
         int e = -o->error;
         if (o->step != STEP_USERNS) {
                 const char *file = o->step == STEP_SETGROUPS ? "setgroups"
-                                   : o->step == STEP_UID_MAP  ? "uid_map"
-                                                              : "gid_map";
+                                   : o->step == STEP_UID_MAP ? "uid_map"
+                                                             : "gid_map";
                 DETAIL(c, "created a user namespace, but writing its /proc/self/%s failed: %s (%s)", file, strerror(e),
                        ename(o->error));
                 if (!f->privileged && f->aa_restrict == 1)
@@ -479,13 +484,15 @@ static void explain_userns(probe_check *c, const outcome *o, const facts *f) {
                            f->in_userns ? " in the user namespace ward runs in" : "");
                 HINT(c, "sysctl -w user.max_user_namespaces=15000 (persist in /etc/sysctl.d/)");
         } else if (e == ENOSPC || e == EUSERS) {
-                DETAIL_ADD(c, "; the limit of user namespaces (user.max_user_namespaces=%d) is used up, or 32 "
-                              "levels of nesting are reached",
+                DETAIL_ADD(c,
+                           "; the limit of user namespaces (user.max_user_namespaces=%d) is used up, or 32 "
+                           "levels of nesting are reached",
                            f->max_user_ns);
                 HINT(c, "raise user.max_user_namespaces with sysctl -w, or find what holds so many user namespaces");
         } else if ((e == EPERM || e == EACCES) && !f->privileged && f->unpriv_userns_clone == 0) {
-                DETAIL_ADD(c, "; kernel.unprivileged_userns_clone is 0: only root may create user namespaces, and "
-                              "ward runs as uid %u",
+                DETAIL_ADD(c,
+                           "; kernel.unprivileged_userns_clone is 0: only root may create user namespaces, and "
+                           "ward runs as uid %u",
                            (unsigned)f->euid);
                 HINT(c, "sysctl -w kernel.unprivileged_userns_clone=1 (persist in /etc/sysctl.d/), or run ward as "
                         "root");
@@ -497,9 +504,10 @@ static void explain_userns(probe_check *c, const outcome *o, const facts *f) {
                 DETAIL_ADD(c, "; ward runs in %s, which does not allow nested user namespaces", f->container);
                 HINT(c, "allow nesting in the container (e.g. LXD: security.nesting=true), or run ward on the host");
         } else if (e == EPERM || e == EACCES) {
-                DETAIL_ADD(c, "; none of the usual causes applies (unprivileged_userns_clone %d, "
-                              "max_user_namespaces %d, AppArmor restriction %d, seccomp %d): a chroot or a security "
-                              "module may forbid it",
+                DETAIL_ADD(c,
+                           "; none of the usual causes applies (unprivileged_userns_clone %d, "
+                           "max_user_namespaces %d, AppArmor restriction %d, seccomp %d): a chroot or a security "
+                           "module may forbid it",
                            f->unpriv_userns_clone, f->max_user_ns, f->aa_restrict, f->seccomp_mode);
                 HINT(c, "look for a denial in the kernel log (dmesg); a chrooted ward cannot create user namespaces");
         }
@@ -508,8 +516,9 @@ static void explain_userns(probe_check *c, const outcome *o, const facts *f) {
 static void explain_ns(probe_check *c, const struct ns_kind *k, const outcome *o, const facts *f) {
         int e = -o->error;
         if (o->step == STEP_USERNS) {
-                DETAIL(c, "not tried: ward makes every namespace inside a new user namespace, which could not be "
-                          "created (%s, %s)",
+                DETAIL(c,
+                       "not tried: ward makes every namespace inside a new user namespace, which could not be "
+                       "created (%s, %s)",
                        strerror(e), ename(o->error));
                 HINT(c, "see userns");
                 return;
@@ -657,7 +666,7 @@ static void probe_landlock(probe_report *rep, const facts *f) {
         if (abi < 1) {
                 /* landlock_abi() says whether; the errno of the same call says why not. */
                 int e = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION) < 0 ? errno
-                                                                                                       : EPROTO;
+                                                                                                           : EPROTO;
                 c->error = -e;
                 DETAIL(c, "landlock_create_ruleset(LANDLOCK_CREATE_RULESET_VERSION) failed: %s (%s)", strerror(e),
                        ename(-e));
@@ -757,9 +766,10 @@ static void not_writable(probe_check *c, int version, const char *path, int r, c
         } else if (version == 1) {
                 /* On v1 a user may move its own processes into a cgroup
                  * it can write, and ward nests its cgroups below that. */
-                HINT(c, "run ward as root, or as root give uid %u a cgroup of its own in the memory, pids and "
-                        "cpuacct hierarchies (mkdir, chown -R %u) and start ward from a shell moved into it (echo $$ "
-                        "> cgroup.procs there), or " WAIVE_CGROUPS,
+                HINT(c,
+                     "run ward as root, or as root give uid %u a cgroup of its own in the memory, pids and "
+                     "cpuacct hierarchies (mkdir, chown -R %u) and start ward from a shell moved into it (echo $$ "
+                     "> cgroup.procs there), or " WAIVE_CGROUPS,
                      (unsigned)f->euid, (unsigned)f->euid);
         } else {
                 /* A delegated cgroup (systemd-run -p Delegate=yes) is not
@@ -797,11 +807,13 @@ static void probe_cgroups_v2(probe_report *rep, const char *proc_cgroup, const f
                         c->error = -ENOENT;
                         if (controllers)
                                 controllers[strcspn(controllers, "\n")] = '\0';
-                        DETAIL(c, "cgroup v2: the %s controller is not available to %s (its cgroup.controllers: "
-                                  "\"%s\"): the parent cgroup did not delegate it",
+                        DETAIL(c,
+                               "cgroup v2: the %s controller is not available to %s (its cgroup.controllers: "
+                               "\"%s\"): the parent cgroup did not delegate it",
                                ctl, dir, controllers ? controllers : "unreadable");
-                        HINT(c, "enable %s in the parent's cgroup.subtree_control (as root), or run ward as root "
-                                "from the root cgroup, or " WAIVE_CGROUPS,
+                        HINT(c,
+                             "enable %s in the parent's cgroup.subtree_control (as root), or run ward as root "
+                             "from the root cgroup, or " WAIVE_CGROUPS,
                              ctl);
                 } else if (dir_w < 0 || sub_w < 0) {
                         c->error = dir_w < 0 ? dir_w : sub_w;
@@ -895,8 +907,9 @@ static void probe_cgroups(probe_report *rep, const facts *f) {
                                 continue;
                         c->available = false;
                         c->error = -ENOENT;
-                        DETAIL_ADD(c, "; but ward makes one cgroup with memory, pids and cpu together, so without %s "
-                                      "a run has none",
+                        DETAIL_ADD(c,
+                                   "; but ward makes one cgroup with memory, pids and cpu together, so without %s "
+                                   "a run has none",
                                    missing);
                         HINT(c, "see %s", missing);
                 }
@@ -921,9 +934,9 @@ static void probe_cgroups(probe_report *rep, const facts *f) {
                                 DETAIL_ADD(c, " (EBUSY: ward makes its cgroups under its own, and cgroup v2 lets a "
                                               "cgroup other than the root enable controllers for its children only "
                                               "while it holds no process; ward's own cgroup holds ward)");
-                                HINT(c, "start ward from the root cgroup (as root: echo $$ > "
-                                        "/sys/fs/cgroup/cgroup.procs, then run ward from that shell), or "
-                                        WAIVE_CGROUPS);
+                                HINT(c,
+                                     "start ward from the root cgroup (as root: echo $$ > "
+                                     "/sys/fs/cgroup/cgroup.procs, then run ward from that shell), or " WAIVE_CGROUPS);
                         } else if (r == -EACCES || r == -EPERM || r == -EROFS) {
                                 HINT(c, "run ward as root, or " WAIVE_CGROUPS);
                         } else {
@@ -994,17 +1007,19 @@ static void probe_clone3(probe_report *rep, const facts *f) {
                 int status;
                 while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
                         ;
+                // NOLINTNEXTLINE(clang-analyzer-deadcode.DeadStores): read by child_killp at scope exit: the child is reaped, nothing to kill
                 pid = -1;
                 c->available = true;
                 DETAIL(c, "clone3 with CLONE_PIDFD started and reaped a child");
                 return;
         }
         c->error = -e;
-        DETAIL(c, "clone3 failed: %s (%s); ward run starts every sandbox with clone3 and has no fallback",
-               strerror(e), ename(-e));
+        DETAIL(c, "clone3 failed: %s (%s); ward run starts every sandbox with clone3 and has no fallback", strerror(e),
+               ename(-e));
         if (e == ENOSYS && kernel_at_least(f, 5, 3)) {
-                DETAIL_ADD(c, "; this kernel (%d.%d) has clone3, so a seccomp filter answers it with ENOSYS, as "
-                              "Docker's default profile does to make libc fall back to clone",
+                DETAIL_ADD(c,
+                           "; this kernel (%d.%d) has clone3, so a seccomp filter answers it with ENOSYS, as "
+                           "Docker's default profile does to make libc fall back to clone",
                            f->kmajor, f->kminor);
                 if (*f->container)
                         DETAIL_ADD(c, " (ward runs in %s)", f->container);

@@ -37,7 +37,7 @@ enum {
 };
 
 typedef struct probe_check {
-        const char *name;            /* "userns", "cgroup-memory", "clone3", ... */
+        const char *name; /* "userns", "cgroup-memory", "clone3", ... */
         bool available;
         bool required;               /* by the default policy (or by ward run itself) */
         int error;                   /* negative errno of the step that failed, else 0 */
@@ -47,10 +47,10 @@ typedef struct probe_check {
 
 typedef struct probe_report {
         probe_check checks[PROBE_N];
-        int cgroup_version;          /* cgroup_detect_version(): 0, 1 or 2 */
-        int landlock_abi;            /* landlock_abi(): < 1 unavailable */
-        char kernel[65];             /* uname -r */
-        bool ok;                     /* every required check is available */
+        int cgroup_version; /* cgroup_detect_version(): 0, 1 or 2 */
+        int landlock_abi;   /* landlock_abi(): < 1 unavailable */
+        char kernel[65];    /* uname -r */
+        bool ok;            /* every required check is available */
 } probe_report;
 
 /* Fills *ret for the calling process. Each check's outcome, failures to

@@ -31,6 +31,9 @@
 #include "basic/cleanup.h"
 #include "jail/jail.h"
 
+/* One row per purpose, as a reviewer reads it: clang-format would put one
+ * name per line (the group comments stop it from filling columns). */
+// clang-format off
 static const char *const allowed[] = {
         /* files and descriptors */
         "read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev", "preadv2",
@@ -81,6 +84,7 @@ static const char *const allowed[] = {
         /* misc */
         "getrandom", "sethostname", "setdomainname",
 };
+// clang-format on
 
 static int allow_socket_families(scmp_filter_ctx ctx) {
         /* Families reachable in a private network namespace, each with only
@@ -93,10 +97,17 @@ static int allow_socket_families(scmp_filter_ctx ctx) {
         static const struct {
                 int family, type, protocol;
         } ok[] = {
-                {AF_UNIX, SOCK_STREAM, 0},   {AF_UNIX, SOCK_DGRAM, 0},         {AF_UNIX, SOCK_SEQPACKET, 0},
-                {AF_INET, SOCK_STREAM, 0},   {AF_INET, SOCK_STREAM, IPPROTO_TCP}, {AF_INET, SOCK_DGRAM, 0},
-                {AF_INET, SOCK_DGRAM, IPPROTO_UDP}, {AF_INET6, SOCK_STREAM, 0}, {AF_INET6, SOCK_STREAM, IPPROTO_TCP},
-                {AF_INET6, SOCK_DGRAM, 0},   {AF_INET6, SOCK_DGRAM, IPPROTO_UDP},
+                {AF_UNIX, SOCK_STREAM, 0},
+                {AF_UNIX, SOCK_DGRAM, 0},
+                {AF_UNIX, SOCK_SEQPACKET, 0},
+                {AF_INET, SOCK_STREAM, 0},
+                {AF_INET, SOCK_STREAM, IPPROTO_TCP},
+                {AF_INET, SOCK_DGRAM, 0},
+                {AF_INET, SOCK_DGRAM, IPPROTO_UDP},
+                {AF_INET6, SOCK_STREAM, 0},
+                {AF_INET6, SOCK_STREAM, IPPROTO_TCP},
+                {AF_INET6, SOCK_DGRAM, 0},
+                {AF_INET6, SOCK_DGRAM, IPPROTO_UDP},
         };
         for (size_t i = 0; i < ELEMENTSOF(ok); i++) {
                 int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 3,
@@ -136,13 +147,43 @@ static int allow_clone_and_ioctl(scmp_filter_ctx ctx) {
          * reads (a compare on all 64 could be dodged with high bits set).
          * TIOCSTI, TIOCLINUX and every other command are not on the list. */
         static const unsigned long cmds[] = {
-                TCGETS,     TCSETS,     TCSETSW,     TCSETSF,    TCFLSH,     TCXONC,      TIOCGWINSZ,
-                TIOCSWINSZ, TIOCGPGRP,  TIOCSPGRP,   TIOCGSID,   TIOCOUTQ,   FIONREAD,    FIONBIO,
-                FIOCLEX,    FIONCLEX,   FIOASYNC,    FIOQSIZE,   TIOCGPTN,   TIOCSPTLCK,  SIOCGIFCONF,
-                SIOCGIFFLAGS, SIOCGIFINDEX, SIOCGIFNAME, SIOCGIFADDR, SIOCGIFHWADDR, SIOCGIFMTU,
-                SIOCGIFNETMASK, SIOCGIFBRDADDR, SIOCATMARK, SIOCINQ, SIOCOUTQ,
-                0x40049409 /* FICLONE */, 0x4020940d /* FICLONERANGE */, 0xc0189436 /* FIDEDUPERANGE */,
-                0x80086601 /* FS_IOC_GETFLAGS */, 0x80087601 /* FS_IOC_GETVERSION */,
+                TCGETS,
+                TCSETS,
+                TCSETSW,
+                TCSETSF,
+                TCFLSH,
+                TCXONC,
+                TIOCGWINSZ,
+                TIOCSWINSZ,
+                TIOCGPGRP,
+                TIOCSPGRP,
+                TIOCGSID,
+                TIOCOUTQ,
+                FIONREAD,
+                FIONBIO,
+                FIOCLEX,
+                FIONCLEX,
+                FIOASYNC,
+                FIOQSIZE,
+                TIOCGPTN,
+                TIOCSPTLCK,
+                SIOCGIFCONF,
+                SIOCGIFFLAGS,
+                SIOCGIFINDEX,
+                SIOCGIFNAME,
+                SIOCGIFADDR,
+                SIOCGIFHWADDR,
+                SIOCGIFMTU,
+                SIOCGIFNETMASK,
+                SIOCGIFBRDADDR,
+                SIOCATMARK,
+                SIOCINQ,
+                SIOCOUTQ,
+                0x40049409 /* FICLONE */,
+                0x4020940d /* FICLONERANGE */,
+                0xc0189436 /* FIDEDUPERANGE */,
+                0x80086601 /* FS_IOC_GETFLAGS */,
+                0x80087601 /* FS_IOC_GETVERSION */,
         };
         for (size_t i = 0; i < ELEMENTSOF(cmds); i++) {
                 r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
@@ -166,9 +207,8 @@ static int allow_modes_without_setid(scmp_filter_ctx ctx) {
                 int flags_arg; /* -1: the call always creates */
                 int mode_arg;
         } calls[] = {
-                {"open", 1, 2},   {"openat", 2, 3},   {"creat", -1, 1},   {"chmod", -1, 1},
-                {"fchmod", -1, 1}, {"fchmodat", -1, 2}, {"fchmodat2", -1, 2}, {"mknod", -1, 1},
-                {"mknodat", -1, 2},
+                {"open", 1, 2},      {"openat", 2, 3},     {"creat", -1, 1}, {"chmod", -1, 1},   {"fchmod", -1, 1},
+                {"fchmodat", -1, 2}, {"fchmodat2", -1, 2}, {"mknod", -1, 1}, {"mknodat", -1, 2},
         };
         int r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(openat2), 0);
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(calls); i++) {
@@ -178,8 +218,8 @@ static int allow_modes_without_setid(scmp_filter_ctx ctx) {
                 struct scmp_arg_cmp mode_ok = {(unsigned)calls[i].mode_arg, SCMP_CMP_MASKED_EQ, setid, 0};
                 r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, 1, &mode_ok);
                 if (r >= 0 && calls[i].flags_arg >= 0) {
-                        struct scmp_arg_cmp not_creating = {(unsigned)calls[i].flags_arg, SCMP_CMP_MASKED_EQ,
-                                                            creating, 0};
+                        struct scmp_arg_cmp not_creating = {(unsigned)calls[i].flags_arg, SCMP_CMP_MASKED_EQ, creating,
+                                                            0};
                         r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, 1, &not_creating);
                 }
         }

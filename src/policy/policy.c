@@ -116,11 +116,55 @@ static int replace_str(char **slot, const char *value) {
         return 0;
 }
 
-/* An absolute path without "..", "." components, empty components or
- * control characters, at most WARD_PATH_MAX bytes. */
+/* Whether s is UTF-8 as JSON requires it (no overlong forms, surrogates or
+ * code points past U+10FFFF). A string that is not cannot be written in
+ * the canonical JSON, so the digest would silently leave it out. */
+static bool utf8_valid(const char *s) {
+        const unsigned char *c = (const unsigned char *)s;
+        while (*c) {
+                unsigned n;
+                uint32_t cp;
+                if (*c < 0x80) {
+                        c++;
+                        continue;
+                }
+                if (*c >= 0xc2 && *c <= 0xdf) {
+                        n = 1;
+                        cp = *c & 0x1f;
+                } else if (*c >= 0xe0 && *c <= 0xef) {
+                        n = 2;
+                        cp = *c & 0x0f;
+                } else if (*c >= 0xf0 && *c <= 0xf4) {
+                        n = 3;
+                        cp = *c & 0x07;
+                } else {
+                        return false;
+                }
+                /* A NUL fails the test, so this never reads past the end. */
+                for (unsigned i = 1; i <= n; i++) {
+                        if ((c[i] & 0xc0) != 0x80)
+                                return false;
+                        cp = (cp << 6) | (c[i] & 0x3f);
+                }
+                if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+                    (cp >= 0xd800 && cp <= 0xdfff))
+                        return false;
+                c += n + 1;
+        }
+        return true;
+}
+
+/* An absolute path without "..", "." components, empty components, a
+ * trailing slash or control characters, at most WARD_PATH_MAX bytes, in
+ * UTF-8. One spelling per path: "/etc/" must not slip past the check for
+ * "/etc", nor "/x/" past the check for two mounts on "/x". */
 static bool path_is_clean(const char *s) {
         size_t len = strnlen(s, WARD_PATH_MAX + 1);
         if (len == 0 || len > WARD_PATH_MAX || s[0] != '/')
+                return false;
+        if (len > 1 && s[len - 1] == '/')
+                return false;
+        if (!utf8_valid(s))
                 return false;
         for (const char *c = s; *c; c++)
                 if ((unsigned char)*c < 0x20 || *c == 0x7f)
@@ -164,6 +208,8 @@ int policy_set(policy *p, const char *key, const char *value, ward_error *err) {
         if (strcmp(key, "name") == 0) {
                 if (strnlen(value, 129) > 128)
                         return err_set(err, -EINVAL, "name: longer than 128 bytes");
+                if (!utf8_valid(value))
+                        return err_set(err, -EINVAL, "name: not UTF-8");
                 return replace_str(&p->name, value);
         }
         return err_set(err, -EINVAL, "unknown policy key '%s'", key);
@@ -179,8 +225,11 @@ int policy_add_env(policy *p, const char *nv, ward_error *err) {
                         return err_set(err, -EINVAL, "env: '%.*s' is not a valid variable name",
                                        (int)(eq - nv > 64 ? 64 : eq - nv), nv);
         if (strnlen(nv, WARD_ENV_ENTRY_MAX + 1) > WARD_ENV_ENTRY_MAX)
-                return err_set(err, -E2BIG, "env: '%.*s' is longer than %u bytes",
-                               (int)(eq - nv > 64 ? 64 : eq - nv), nv, WARD_ENV_ENTRY_MAX);
+                return err_set(err, -E2BIG, "env: '%.*s' is longer than %u bytes", (int)(eq - nv > 64 ? 64 : eq - nv),
+                               nv, WARD_ENV_ENTRY_MAX);
+        if (!utf8_valid(eq + 1))
+                return err_set(err, -EINVAL, "env: the value of '%.*s' is not UTF-8",
+                               (int)(eq - nv > 64 ? 64 : eq - nv), nv);
         size_t name_len = (size_t)(eq - nv);
         /* A later value for the same name replaces the earlier one, so that
          * the command line overrides the policy file. */
@@ -211,8 +260,7 @@ static int add_mount(policy *p, const char *source, const char *target, bool rw,
         for (size_t i = 0; i < ELEMENTSOF(reserved); i++) {
                 size_t n = strlen(reserved[i]);
                 if (strncmp(target, reserved[i], n) == 0 && (target[n] == '\0' || target[n] == '/'))
-                        return err_set(err, -EINVAL, "%s: target '%s' is under reserved %s", what, target,
-                                       reserved[i]);
+                        return err_set(err, -EINVAL, "%s: target '%s' is under reserved %s", what, target, reserved[i]);
         }
         if (p->n_mounts >= WARD_MOUNTS_MAX)
                 return err_set(err, -E2BIG, "%s: more than %u extra mounts", what, WARD_MOUNTS_MAX);
@@ -243,6 +291,7 @@ int policy_add_mount(policy *p, const char *spec, bool rw, ward_error *err) {
                 *colon = '\0';
                 target = colon + 1;
         }
+        // NOLINTNEXTLINE(clang-analyzer-unix.Malloc): copy is freed by _cleanup_free_, which the analyzer does not model
         return add_mount(p, copy, target, rw, err);
 }
 
@@ -255,7 +304,11 @@ static int want_string(json_t *v, const char *key, const char **ret, ward_error 
                         return err_set(err, -EINVAL, "%s: contains a NUL byte", key);
                 return 0;
         }
-        return err_set(err, -EINVAL, "%s: must be a string", key);
+        /* Not `return err_set(...)`: that err_set returns its negative code
+         * is out of the static analyzer's sight, and every caller reads
+         * *ret after a return >= 0. */
+        err_set(err, -EINVAL, "%s: must be a string", key);
+        return -EINVAL;
 }
 
 static int apply_limits(policy *p, json_t *obj, ward_error *err) {
@@ -318,6 +371,10 @@ static int apply_env(policy *p, json_t *obj, ward_error *err) {
                 const char *s;
                 if (want_string(v, "env value", &s, err) < 0)
                         return err_prefix(err, "env.%.64s", key);
+                /* The key is the whole name: "A=B": "C" must not become A with
+                 * the value "B=C". */
+                if (strchr(key, '='))
+                        return err_set(err, -EINVAL, "env: '%.64s' is not a valid variable name", key);
                 size_t len = strlen(key) + strlen(s) + 2;
                 if (len > WARD_ENV_ENTRY_MAX + 1)
                         return err_set(err, -E2BIG, "env.%.64s: longer than %u bytes", key, WARD_ENV_ENTRY_MAX);
@@ -387,8 +444,7 @@ int policy_apply_json(policy *p, const char *text, size_t len, const char *origi
         json_error_t jerr;
         json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
         if (!root)
-                return err_set(err, -EINVAL, "%s:%d:%d: invalid JSON: %s", origin, jerr.line, jerr.column,
-                               jerr.text);
+                return err_set(err, -EINVAL, "%s:%d:%d: invalid JSON: %s", origin, jerr.line, jerr.column, jerr.text);
         int r = 0;
         const char *key;
         json_t *v;
@@ -401,7 +457,7 @@ int policy_apply_json(policy *p, const char *text, size_t len, const char *origi
                 if (strcmp(key, "version") == 0) {
                         if (!json_is_integer(v) || json_integer_value(v) != 1)
                                 r = err_set(err, -EINVAL, "version: only version 1 is known");
-                } else if (strcmp(key, "name") == 0) {
+                } else if (strcmp(key, "name") == 0 || strcmp(key, "workdir") == 0 || strcmp(key, "output_dir") == 0) {
                         r = want_string(v, key, &s, err);
                         if (r >= 0)
                                 r = policy_set(p, key, s, err);
@@ -411,10 +467,6 @@ int policy_apply_json(policy *p, const char *text, size_t len, const char *origi
                         r = apply_network(p, v, err);
                 } else if (strcmp(key, "env") == 0) {
                         r = apply_env(p, v, err);
-                } else if (strcmp(key, "workdir") == 0 || strcmp(key, "output_dir") == 0) {
-                        r = want_string(v, key, &s, err);
-                        if (r >= 0)
-                                r = policy_set(p, key, s, err);
                 } else if (strcmp(key, "mounts") == 0) {
                         r = apply_mounts(p, v, err);
                 } else if (strcmp(key, "allow_without") == 0) {
@@ -449,7 +501,7 @@ int policy_load_file(policy *p, const char *path, ward_error *err) {
 static int check_host_path(const char *what, const char *path, bool want_dir, ward_error *err) {
         _cleanup_close_ int fd = fd_open_no_symlinks(path, O_PATH, 0);
         struct stat st;
-        if (fd < 0 && fd == -ELOOP)
+        if (fd == -ELOOP)
                 return err_set(err, fd,
                                "%s: '%s' goes through a symlink; ward follows no symlinks in the host paths it is "
                                "given (give the resolved path)",
@@ -476,8 +528,7 @@ int policy_validate(const policy *p, ward_error *err) {
                         return r;
                 for (size_t j = 0; j < i; j++)
                         if (strcmp(p->mounts[i].target, p->mounts[j].target) == 0)
-                                return err_set(err, -EINVAL, "mount target '%s' is given twice",
-                                               p->mounts[i].target);
+                                return err_set(err, -EINVAL, "mount target '%s' is given twice", p->mounts[i].target);
         }
         return 0;
 }
@@ -493,16 +544,30 @@ json_t *policy_to_json(const policy *p) {
                 json_decref(root);
                 return NULL;
         }
-        for (size_t i = 0; i < ELEMENTSOF(limit_keys); i++)
+        for (size_t i = 0; i < ELEMENTSOF(limit_keys); i++) {
+                const uint64_t *v = (const uint64_t *)((const char *)p + limit_keys[i].offset);
+                /* A bare number is seconds for a duration in a policy file, so
+                 * the canonical form spells the milliseconds out: loaded
+                 * again, it must give this policy back. */
                 json_object_set_new(limits, limit_keys[i].key,
-                                    json_integer((json_int_t) * (const uint64_t *)((const char *)p +
-                                                                                   limit_keys[i].offset)));
+                                    limit_keys[i].kind == K_DURATION ? json_sprintf("%llums", (unsigned long long)*v)
+                                                                     : json_integer((json_int_t)(*v)));
+        }
         json_object_set_new(limits, "output_mode",
                             json_string(p->output_mode == OUTPUT_MODE_STOP ? "stop" : "truncate"));
         for (size_t i = 0; i < p->n_env; i++) {
                 const char *eq = strchr(p->env[i], '=');
-                char name[256];
-                snprintf(name, sizeof name, "%.*s", (int)(eq - p->env[i]), p->env[i]);
+                /* A name may be as long as an env entry; a fixed buffer here
+                 * would cut it, and the digest would cover another name. */
+                _cleanup_free_ char *name = strndup(p->env[i], (size_t)(eq - p->env[i]));
+                if (!name) {
+                        json_decref(limits);
+                        json_decref(env);
+                        json_decref(mounts);
+                        json_decref(allow);
+                        json_decref(root);
+                        return NULL;
+                }
                 json_object_set_new(env, name, json_string(eq + 1));
         }
         for (size_t i = 0; i < p->n_mounts; i++)

@@ -31,12 +31,12 @@ typedef struct policy {
         uint64_t cpu_time_ms; /* whole sandbox */
         uint64_t wall_time_ms;
         uint64_t pids;
-        uint64_t file_size;   /* RLIMIT_FSIZE */
-        uint64_t disk;        /* /tmp, /home/user, /dev/shm, /output together */
-        uint64_t output;      /* per stream */
+        uint64_t file_size; /* RLIMIT_FSIZE */
+        uint64_t disk;      /* /tmp, /home/user, /dev/shm, /output together */
+        uint64_t output;    /* per stream */
         output_mode output_mode;
         uint64_t max_violations;
-        char **env;           /* NAME=VALUE */
+        char **env; /* NAME=VALUE */
         size_t n_env;
         char *workdir;
         char *output_dir;
@@ -58,7 +58,7 @@ int policy_load_file(policy *p, const char *path, ward_error *err);
 /* Sets one value from a string, as the command line gives it. `key` is the
  * policy key ("memory", "cpu_time", ...). */
 int policy_set(policy *p, const char *key, const char *value, ward_error *err);
-int policy_add_env(policy *p, const char *name_value, ward_error *err);
+int policy_add_env(policy *p, const char *nv, ward_error *err);              /* NAME=VALUE */
 int policy_add_mount(policy *p, const char *spec, bool rw, ward_error *err); /* HOST[:SANDBOX] */
 
 /* Cross-field checks and host checks (bind sources exist). */

@@ -88,6 +88,7 @@ static bool seen_link(copy_state *cs, ino_t ino) {
         return !cs->linked; /* out of memory: copy no linked file at all */
 }
 
+// NOLINTNEXTLINE(misc-no-recursion): depth is capped at 32 levels (and the walk at WARD_OUTPUT_COPY_FILES_MAX entries)
 static int copy_tree(int src, int dst, const char *rel, unsigned depth, copy_state *cs) {
         result *res = cs->res;
         if (depth > 32) {
@@ -160,6 +161,7 @@ int output_copy(int scratch_fd, int host_dir_fd, uint64_t max_bytes, result *res
 /* Whether any regular file below the scratch tmpfs is at least `size`
  * bytes: how a file-size limit hit shows when the process that hit it was
  * not the one whose status we see. Bounded in entries and depth. */
+// NOLINTNEXTLINE(misc-no-recursion): depth is capped at 32 levels (and the walk at WARD_OUTPUT_COPY_FILES_MAX entries)
 static bool big_file_below(int dir, uint64_t size, unsigned depth, unsigned *budget) {
         if (depth > 32)
                 return false;
@@ -173,7 +175,10 @@ static bool big_file_below(int dir, uint64_t size, unsigned depth, unsigned *bud
         }
         bool found = false;
         struct dirent *de;
-        while (!found && (de = readdir(d)) && (*budget)-- > 0) {
+        /* The budget is shared with the whole walk: once spent, every level
+         * stops (a post-decrement test would wrap it to UINT_MAX). */
+        while (!found && *budget > 0 && (de = readdir(d))) {
+                (*budget)--;
                 struct stat st;
                 if (de->d_name[0] == '.' && (de->d_name[1] == '\0' || (de->d_name[1] == '.' && !de->d_name[2])))
                         continue;

@@ -107,6 +107,7 @@ static void add_output(json_t *doc, const char *key, const buf *b) {
                 _cleanup_free_ char *enc = malloc(n + 1);
                 if (enc) {
                         base64_encode_raw(enc, b->len, (const uint8_t *)data);
+                        // NOLINTNEXTLINE(clang-analyzer-unix.Malloc): enc is freed by _cleanup_free_, which the analyzer does not model
                         json_object_set_new(doc, key, json_stringn(enc, n));
                 } else {
                         json_object_set_new(doc, key, json_string(""));
@@ -133,9 +134,10 @@ json_t *result_to_json(const result *r) {
                 if ((r->protections & bit) && prot_name(bit))
                         json_array_append_new(prot, json_string(prot_name(bit)));
         json_object_set_new(doc, "protections", prot);
-        json_object_set_new(doc, "cgroup", json_string(r->cgroup_version == 2   ? "v2"
-                                                       : r->cgroup_version == 1 ? "v1"
-                                                                                : "none"));
+        json_object_set_new(doc, "cgroup",
+                            json_string(r->cgroup_version == 2   ? "v2"
+                                        : r->cgroup_version == 1 ? "v1"
+                                                                 : "none"));
         json_t *events = json_array();
         for (unsigned i = 0; i < r->n_events; i++) {
                 const run_event *e = &r->events[i];

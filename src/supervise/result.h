@@ -27,18 +27,18 @@ typedef enum {
 const char *status_name(run_status s);
 
 typedef struct run_event {
-        char type[24];   /* syscall_denied, limit, output_skipped */
-        char name[64];   /* the syscall, the limit, the file */
+        char type[24]; /* syscall_denied, limit, output_skipped */
+        char name[64]; /* the syscall, the limit, the file */
         uint64_t count;
 } run_event;
 
 typedef struct result {
         run_status status;
-        int exit_code;        /* -1 when none */
-        int signal;           /* 0 when none */
-        int exec_class;       /* 126/127 when the program never ran */
+        int exit_code;  /* -1 when none */
+        int signal;     /* 0 when none */
+        int exec_class; /* 126/127 when the program never ran */
         uint64_t wall_ms, cpu_ms, memory_peak;
-        buf out, err;         /* kept output (out.truncated, err.truncated) */
+        buf out, err; /* kept output (out.truncated, err.truncated) */
         unsigned protections;
         int cgroup_version;
         run_event events[WARD_EVENTS_MAX];

@@ -41,8 +41,14 @@ static uint64_t now_ms(void) {
  * Nothing of ward's own environment is passed. */
 static char **build_env(const policy *p) {
         static const char *const base[] = {
-                "PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" WARD_SANDBOX_HOME, "USER=user", "LOGNAME=user",
-                "LANG=C.UTF-8", "TMPDIR=/tmp", "SHELL=/bin/sh",
+                "PATH=/usr/local/bin:/usr/bin:/bin",
+                // NOLINTNEXTLINE(bugprone-suspicious-missing-comma): one string, "HOME=" joined to the macro's path
+                "HOME=" WARD_SANDBOX_HOME,
+                "USER=user",
+                "LOGNAME=user",
+                "LANG=C.UTF-8",
+                "TMPDIR=/tmp",
+                "SHELL=/bin/sh",
         };
         size_t n = ELEMENTSOF(base) + p->n_env + 1;
         char **env = calloc(n, sizeof *env);

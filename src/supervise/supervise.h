@@ -12,8 +12,8 @@
 
 typedef struct supervise_req {
         const policy *policy;
-        char *const *argv;     /* owned by the caller; not ward's own argv */
-        const char *code;      /* optional file for the interpreter */
+        char *const *argv; /* owned by the caller; not ward's own argv */
+        const char *code;  /* optional file for the interpreter */
         size_t code_len;
         const char *code_name; /* "main.py" */
         int stdin_fd;          /* copied to the program's stdin; -1: empty */

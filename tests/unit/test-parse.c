@@ -85,8 +85,8 @@ static void formatting(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(sizes),     cmocka_unit_test(bad_sizes),  cmocka_unit_test(durations),
-                cmocka_unit_test(integers),  cmocka_unit_test(formatting),
+                cmocka_unit_test(sizes),    cmocka_unit_test(bad_sizes),  cmocka_unit_test(durations),
+                cmocka_unit_test(integers), cmocka_unit_test(formatting),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
