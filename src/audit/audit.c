@@ -16,6 +16,8 @@
 
 #include "basic/cleanup.h"
 #include "basic/fd.h"
+#include "basic/jsontext.h"
+#include "basic/limits.h"
 
 static void run_id(char out[33]) {
         unsigned char b[16];
@@ -38,8 +40,8 @@ int audit_open(const char *path, ward_error *err) {
         return fd;
 }
 
-int audit_append(int fd, json_t *doc, const char *policy_digest, const char *subject_kind, const char *subject_digest,
-                 ward_error *err) {
+int audit_append(int fd, size_t max_len, json_t *doc, const char *policy_digest, const char *subject_kind,
+                 const char *subject_digest, ward_error *err) {
         char id[33], when[64];
         struct timespec ts;
         struct tm tm;
@@ -50,30 +52,25 @@ int audit_append(int fd, json_t *doc, const char *policy_digest, const char *sub
         snprintf(when + n, sizeof when - n, ".%03ldZ", ts.tv_nsec / 1000000);
 
         json_t *rec = json_deep_copy(doc);
+        int bad = 0;
         if (!rec)
                 return err_set(err, -ENOMEM, "audit: out of memory");
-        json_object_set_new(rec, "run_id", json_string(id));
-        json_object_set_new(rec, "time", json_string(when));
-        json_object_set_new(rec, "policy_sha256", json_string(policy_digest));
-        json_object_set_new(rec, subject_kind, json_string(subject_digest));
-        _cleanup_free_ char *line = json_dumps(rec, JSON_COMPACT);
+        bad |= json_object_set_new(rec, "run_id", json_string(id));
+        bad |= json_object_set_new(rec, "time", json_string(when));
+        bad |= json_object_set_new(rec, "policy_sha256", json_string(policy_digest));
+        bad |= json_object_set_new(rec, subject_kind, json_string(subject_digest));
+        _cleanup_free_ char *out = NULL;
+        size_t len = 0;
+        int t = bad ? -ENOMEM : json_text(rec, JSON_COMPACT, max_len, 1, &out, &len);
         json_decref(rec);
-        if (!line)
-                return err_set(err, -ENOMEM, "audit: out of memory");
-        size_t len = strlen(line);
-        line[len] = '\0';
-        _cleanup_free_ char *out = malloc(len + 2);
-        if (!out)
-                return err_set(err, -ENOMEM, "audit: out of memory");
-        // NOLINTNEXTLINE(bugprone-not-null-terminated-result): out is a byte buffer written with its length (the line and a newline), not a C string
-        memcpy(out, line, len);
-        out[len] = '\n';
+        if (t < 0)
+                return err_set(err, t, "audit: %s", t == -E2BIG ? "the record is too large" : "out of memory");
         if (flock(fd, LOCK_EX) < 0) {
                 // cppcheck-suppress memleak ; out is freed by _cleanup_free_, which cppcheck does not model
                 // NOLINTNEXTLINE(clang-analyzer-unix.Malloc): out is freed by _cleanup_free_, which the analyzer does not model
                 return err_set(err, -errno, "audit: lock: %s", strerror(errno));
         }
-        int r = fd_write_full(fd, out, len + 1);
+        int r = fd_write_full(fd, out, len);
         (void)flock(fd, LOCK_UN);
         if (r < 0)
                 return err_set(err, r, "audit: write: %s", strerror(-r));

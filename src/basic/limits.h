@@ -4,18 +4,19 @@
  * so that a reviewer can see at a glance how much a request may cost. */
 #pragma once
 
-#define WARD_POLICY_FILE_MAX (256u * 1024u)     /* bytes of a policy file */
-#define WARD_CODE_MAX (16u * 1024u * 1024u)     /* bytes of code from -c, FILE or - */
-#define WARD_ARGV_MAX 1024u                     /* arguments of the sandboxed command */
-#define WARD_ENV_MAX 256u                       /* --env entries */
-#define WARD_ENV_ENTRY_MAX (64u * 1024u)        /* bytes of one NAME=VALUE */
-#define WARD_MOUNTS_MAX 64u                     /* extra --ro/--rw binds */
-#define WARD_PATH_MAX 4096u                     /* bytes of a path */
-#define WARD_ERROR_MAX 512u                     /* bytes of an error message */
-#define WARD_EVENTS_MAX 512u                    /* distinct audit events kept per run */
-#define WARD_OUTPUT_MAX (1024ull * 1024 * 1024) /* the largest --output a policy may ask */
-#define WARD_OUTPUT_COPY_FILES_MAX 10000u       /* files copied out of /output */
-#define WARD_PROC_FILE_MAX (1024u * 1024u)      /* bytes read of /proc/self/{cgroup,mountinfo} */
+#define WARD_POLICY_FILE_MAX (256u * 1024u)        /* bytes of a policy file */
+#define WARD_CODE_MAX (16u * 1024u * 1024u)        /* bytes of code from -c, FILE or - */
+#define WARD_ARGV_MAX 1024u                        /* arguments of the sandboxed command */
+#define WARD_ENV_MAX 256u                          /* --env entries */
+#define WARD_ENV_ENTRY_MAX (64u * 1024u)           /* bytes of one NAME=VALUE */
+#define WARD_MOUNTS_MAX 64u                        /* extra --ro/--rw binds */
+#define WARD_PATH_MAX 4096u                        /* bytes of a path */
+#define WARD_ERROR_MAX 512u                        /* bytes of an error message */
+#define WARD_EVENTS_MAX 512u                       /* distinct audit events kept per run */
+#define WARD_OUTPUT_MAX (1024ull * 1024 * 1024)    /* the largest --output a policy may ask */
+#define WARD_OUTPUT_COPY_FILES_MAX 10000u          /* files copied out of /output */
+#define WARD_POLICY_TEXT_MAX (16u * 1024u * 1024u) /* a policy's canonical JSON */
+#define WARD_PROC_FILE_MAX (1024u * 1024u)         /* bytes read of /proc/self/{cgroup,mountinfo} */
 
 /* Ranges policy values must fall in. */
 #define WARD_MEMORY_MIN (4ull << 20)

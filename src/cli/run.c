@@ -15,6 +15,7 @@
 #include "basic/cleanup.h"
 #include "basic/digest.h"
 #include "basic/fd.h"
+#include "basic/jsontext.h"
 #include "basic/parse.h"
 #include "basic/limits.h"
 #include "cli/cli.h"
@@ -461,31 +462,46 @@ int cmd_run(int argc, char **argv) {
         }
         json_t *doc = result_to_json(&res);
         int rc = result_exit_code(&res);
-        if (a.json) {
-                if (doc)
-                        json_dumpf(doc, stdout, JSON_COMPACT);
-                fputc('\n', stdout);
-                rc = res.status == STATUS_ERROR ? EXIT_WARD_FAILED : 0;
+        if (!doc && (a.json || audit_fd >= 0)) {
+                cli_error("run: out of memory while building the result");
+                rc = EXIT_WARD_FAILED;
+        } else if (a.json) {
+                /* The whole document in one piece, and only if it all got out:
+                 * a caller must never parse half a result as a whole one. */
+                _cleanup_free_ char *line = NULL;
+                size_t len = 0;
+                int w = json_text(doc, JSON_COMPACT, result_text_max(p.output), 1, &line, &len);
+                if (w >= 0)
+                        w = fd_write_full(STDOUT_FILENO, line, len);
+                if (w < 0) {
+                        cli_error("run: cannot write the result: %s", strerror(-w));
+                        rc = EXIT_WARD_FAILED;
+                } else {
+                        rc = res.status == STATUS_ERROR ? EXIT_WARD_FAILED : 0;
+                }
         } else {
                 report_limit(&res, &p);
         }
         if (audit_fd >= 0 && doc) {
                 char policy_sha[DIGEST_HEX_LEN], subject_sha[DIGEST_HEX_LEN];
-                policy_digest(&p, policy_sha);
-                if (code) {
+                int d = policy_digest(&p, policy_sha);
+                if (d >= 0 && code) {
                         digest_sha256_hex(code, code_len, subject_sha);
-                } else {
-                        digest_ctx *d = digest_new();
-                        if (d) {
+                } else if (d >= 0) {
+                        digest_ctx *dc = digest_new();
+                        if (dc) {
                                 for (char **s = run_argv; *s; s++)
-                                        digest_add(d, *s, strlen(*s) + 1);
-                                digest_finish(d, subject_sha);
+                                        digest_add(dc, *s, strlen(*s) + 1);
+                                digest_finish(dc, subject_sha);
                         } else {
-                                subject_sha[0] = '\0';
+                                d = -ENOMEM;
                         }
                 }
-                if (audit_append(audit_fd, doc, policy_sha, code ? "code_sha256" : "argv_sha256", subject_sha, &err) <
-                    0) {
+                if (d < 0) {
+                        cli_error("audit: out of memory while computing the digests");
+                        rc = EXIT_WARD_FAILED;
+                } else if (audit_append(audit_fd, result_text_max(p.output) + 4096, doc, policy_sha,
+                                        code ? "code_sha256" : "argv_sha256", subject_sha, &err) < 0) {
                         cli_error("%s", err.msg);
                         rc = EXIT_WARD_FAILED;
                 }

@@ -328,9 +328,15 @@ __attribute__((noreturn)) static void child_main(const jail_spec *s, int sock, i
         close(scratch);
         for (int i = 0; i < 3; i++)
                 close(s->stdio[i]);
-        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-        (void)caps_drop_all();
-        prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || caps_drop_all() < 0 ||
+            prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+                /* An init that keeps privileges must not watch over a
+                 * program: end the run, and say why. */
+                kill(prog, SIGKILL);
+                int32_t v = JAIL_STATUS_INIT_FAILED;
+                (void)!write(status_fd, &v, sizeof v);
+                _exit(125);
+        }
         for (;;) {
                 int st;
                 pid_t w = waitpid(-1, &st, __WALL);

@@ -141,6 +141,9 @@ typedef struct jail {
 
 /* Exit-status classes for a program that never ran. */
 enum { JAIL_EXEC_NOT_FOUND = 127, JAIL_EXEC_NOT_EXECUTABLE = 126 };
+/* On the status pipe instead of a wait status: the init could not give up
+ * its own privileges, and killed the program. */
+#define JAIL_STATUS_INIT_FAILED INT32_MIN
 
 typedef struct jail_msg {
         int32_t kind; /* JAIL_MSG_* */

@@ -13,6 +13,7 @@
 
 #include "basic/cleanup.h"
 #include "basic/fd.h"
+#include "basic/jsontext.h"
 #include "basic/limits.h"
 #include "basic/parse.h"
 
@@ -536,6 +537,7 @@ int policy_validate(const policy *p, ward_error *err) {
 json_t *policy_to_json(const policy *p) {
         json_t *limits = json_object(), *env = json_object(), *mounts = json_array(), *allow = json_array();
         json_t *root = json_object();
+        int bad = 0;
         if (!limits || !env || !mounts || !allow || !root) {
                 json_decref(limits);
                 json_decref(env);
@@ -549,12 +551,13 @@ json_t *policy_to_json(const policy *p) {
                 /* A bare number is seconds for a duration in a policy file, so
                  * the canonical form spells the milliseconds out: loaded
                  * again, it must give this policy back. */
-                json_object_set_new(limits, limit_keys[i].key,
-                                    limit_keys[i].kind == K_DURATION ? json_sprintf("%llums", (unsigned long long)*v)
-                                                                     : json_integer((json_int_t)(*v)));
+                bad |= json_object_set_new(limits, limit_keys[i].key,
+                                           limit_keys[i].kind == K_DURATION
+                                                   ? json_sprintf("%llums", (unsigned long long)*v)
+                                                   : json_integer((json_int_t)(*v)));
         }
-        json_object_set_new(limits, "output_mode",
-                            json_string(p->output_mode == OUTPUT_MODE_STOP ? "stop" : "truncate"));
+        bad |= json_object_set_new(limits, "output_mode",
+                                   json_string(p->output_mode == OUTPUT_MODE_STOP ? "stop" : "truncate"));
         for (size_t i = 0; i < p->n_env; i++) {
                 const char *eq = strchr(p->env[i], '=');
                 /* A name may be as long as an env entry; a fixed buffer here
@@ -568,37 +571,44 @@ json_t *policy_to_json(const policy *p) {
                         json_decref(root);
                         return NULL;
                 }
-                json_object_set_new(env, name, json_string(eq + 1));
+                bad |= json_object_set_new(env, name, json_string(eq + 1));
         }
         for (size_t i = 0; i < p->n_mounts; i++)
-                json_array_append_new(mounts, json_pack("{s:s, s:s, s:s}", "source", p->mounts[i].source, "target",
-                                                        p->mounts[i].target, "mode", p->mounts[i].rw ? "rw" : "ro"));
+                bad |= json_array_append_new(mounts,
+                                             json_pack("{s:s, s:s, s:s}", "source", p->mounts[i].source, "target",
+                                                       p->mounts[i].target, "mode", p->mounts[i].rw ? "rw" : "ro"));
         if (p->allow_without_cgroups)
-                json_array_append_new(allow, json_string("cgroups"));
+                bad |= json_array_append_new(allow, json_string("cgroups"));
         if (p->allow_without_landlock)
-                json_array_append_new(allow, json_string("landlock"));
-        json_object_set_new(root, "version", json_integer(1));
+                bad |= json_array_append_new(allow, json_string("landlock"));
+        bad |= json_object_set_new(root, "version", json_integer(1));
         if (p->name)
-                json_object_set_new(root, "name", json_string(p->name));
-        json_object_set_new(root, "limits", limits);
-        json_object_set_new(root, "network", json_pack("{s:s}", "mode", "none"));
-        json_object_set_new(root, "env", env);
-        json_object_set_new(root, "mounts", mounts);
-        json_object_set_new(root, "allow_without", allow);
+                bad |= json_object_set_new(root, "name", json_string(p->name));
+        bad |= json_object_set_new(root, "limits", limits);
+        bad |= json_object_set_new(root, "network", json_pack("{s:s}", "mode", "none"));
+        bad |= json_object_set_new(root, "env", env);
+        bad |= json_object_set_new(root, "mounts", mounts);
+        bad |= json_object_set_new(root, "allow_without", allow);
         if (p->workdir)
-                json_object_set_new(root, "workdir", json_string(p->workdir));
+                bad |= json_object_set_new(root, "workdir", json_string(p->workdir));
         if (p->output_dir)
-                json_object_set_new(root, "output_dir", json_string(p->output_dir));
+                bad |= json_object_set_new(root, "output_dir", json_string(p->output_dir));
+        /* A canonical form missing a field would digest another policy. */
+        if (bad) {
+                json_decref(root);
+                return NULL;
+        }
         return root;
 }
 
-void policy_digest(const policy *p, char out[DIGEST_HEX_LEN]) {
+int policy_digest(const policy *p, char out[DIGEST_HEX_LEN]) {
         json_t *j = policy_to_json(p);
-        char *s = j ? json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
-        if (s)
-                digest_sha256_hex(s, strlen(s), out);
-        else
-                digest_sha256_hex("", 0, out);
-        free(s);
+        _cleanup_free_ char *s = NULL;
+        size_t len = 0;
+        int r = j ? json_text(j, JSON_SORT_KEYS | JSON_COMPACT, WARD_POLICY_TEXT_MAX, 0, &s, &len) : -ENOMEM;
         json_decref(j);
+        if (r < 0)
+                return r;
+        digest_sha256_hex(s, len, out);
+        return 0;
 }

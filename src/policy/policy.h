@@ -66,4 +66,4 @@ int policy_validate(const policy *p, ward_error *err);
 
 /* The effective policy as JSON, and the SHA-256 of its canonical form. */
 json_t *policy_to_json(const policy *p);
-void policy_digest(const policy *p, char out[DIGEST_HEX_LEN]);
+int policy_digest(const policy *p, char out[DIGEST_HEX_LEN]); /* 0 or -ENOMEM */

@@ -2,6 +2,8 @@
  * is kept intact as base64, with an explicit encoding field. */
 #include "supervise/result.h"
 
+#include "basic/limits.h"
+
 #include <nettle/base64.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,70 +96,80 @@ static bool valid_utf8(const unsigned char *s, size_t n) {
         return true;
 }
 
-static void add_output(json_t *doc, const char *key, const buf *b) {
+static int add_output(json_t *doc, const char *key, const buf *b) {
+        int bad = 0;
         char enc_key[32], trunc_key[32];
         snprintf(enc_key, sizeof enc_key, "%s_encoding", key);
         snprintf(trunc_key, sizeof trunc_key, "%s_truncated", key);
         const char *data = b->data ? b->data : "";
         if (valid_utf8((const unsigned char *)data, b->len)) {
-                json_object_set_new(doc, key, json_stringn(data, b->len));
-                json_object_set_new(doc, enc_key, json_string("utf-8"));
+                bad |= json_object_set_new(doc, key, json_stringn(data, b->len));
+                bad |= json_object_set_new(doc, enc_key, json_string("utf-8"));
         } else {
                 size_t n = BASE64_ENCODE_RAW_LENGTH(b->len);
                 _cleanup_free_ char *enc = malloc(n + 1);
                 if (enc) {
                         base64_encode_raw(enc, b->len, (const uint8_t *)data);
                         // NOLINTNEXTLINE(clang-analyzer-unix.Malloc): enc is freed by _cleanup_free_, which the analyzer does not model
-                        json_object_set_new(doc, key, json_stringn(enc, n));
+                        bad |= json_object_set_new(doc, key, json_stringn(enc, n));
                 } else {
-                        json_object_set_new(doc, key, json_string(""));
+                        bad = -1;
                 }
-                json_object_set_new(doc, enc_key, json_string("base64"));
+                bad |= json_object_set_new(doc, enc_key, json_string("base64"));
         }
-        json_object_set_new(doc, trunc_key, json_boolean(b->truncated));
+        bad |= json_object_set_new(doc, trunc_key, json_boolean(b->truncated));
+        return bad;
 }
 
+/* Every set and append is checked: a document that lacks a field (say,
+ * one of the protections) because an allocation failed would tell the
+ * caller less than the truth. Any failure gives NULL. */
 json_t *result_to_json(const result *r) {
         json_t *doc = json_object();
+        int bad = 0;
         if (!doc)
                 return NULL;
-        json_object_set_new(doc, "status", json_string(status_name(r->status)));
-        json_object_set_new(doc, "exit_code", r->exit_code >= 0 ? json_integer(r->exit_code) : json_null());
-        json_object_set_new(doc, "signal", r->signal > 0 ? json_integer(r->signal) : json_null());
-        json_object_set_new(doc, "wall_ms", json_integer((json_int_t)r->wall_ms));
-        json_object_set_new(doc, "cpu_ms", json_integer((json_int_t)r->cpu_ms));
-        json_object_set_new(doc, "memory_peak_bytes", json_integer((json_int_t)r->memory_peak));
-        add_output(doc, "stdout", &r->out);
-        add_output(doc, "stderr", &r->err);
+        bad |= json_object_set_new(doc, "status", json_string(status_name(r->status)));
+        bad |= json_object_set_new(doc, "exit_code", r->exit_code >= 0 ? json_integer(r->exit_code) : json_null());
+        bad |= json_object_set_new(doc, "signal", r->signal > 0 ? json_integer(r->signal) : json_null());
+        bad |= json_object_set_new(doc, "wall_ms", json_integer((json_int_t)r->wall_ms));
+        bad |= json_object_set_new(doc, "cpu_ms", json_integer((json_int_t)r->cpu_ms));
+        bad |= json_object_set_new(doc, "memory_peak_bytes", json_integer((json_int_t)r->memory_peak));
+        bad |= add_output(doc, "stdout", &r->out);
+        bad |= add_output(doc, "stderr", &r->err);
         json_t *prot = json_array();
         for (unsigned bit = 1; bit; bit <<= 1)
                 if ((r->protections & bit) && prot_name(bit))
-                        json_array_append_new(prot, json_string(prot_name(bit)));
-        json_object_set_new(doc, "protections", prot);
-        json_object_set_new(doc, "cgroup",
-                            json_string(r->cgroup_version == 2   ? "v2"
-                                        : r->cgroup_version == 1 ? "v1"
-                                                                 : "none"));
+                        bad |= json_array_append_new(prot, json_string(prot_name(bit)));
+        bad |= json_object_set_new(doc, "protections", prot);
+        bad |= json_object_set_new(doc, "cgroup",
+                                   json_string(r->cgroup_version == 2   ? "v2"
+                                               : r->cgroup_version == 1 ? "v1"
+                                                                        : "none"));
         json_t *events = json_array();
         for (unsigned i = 0; i < r->n_events; i++) {
                 const run_event *e = &r->events[i];
                 json_t *ev = json_object();
-                json_object_set_new(ev, "type", json_string(e->type));
+                bad |= json_object_set_new(ev, "type", json_string(e->type));
                 if (strcmp(e->type, "syscall_denied") == 0)
-                        json_object_set_new(ev, "syscall", json_string(e->name));
+                        bad |= json_object_set_new(ev, "syscall", json_string(e->name));
                 else if (strcmp(e->type, "limit") == 0)
-                        json_object_set_new(ev, "limit", json_string(e->name));
+                        bad |= json_object_set_new(ev, "limit", json_string(e->name));
                 else
-                        json_object_set_new(ev, "detail", json_string(e->name));
-                json_object_set_new(ev, "count", json_integer((json_int_t)e->count));
-                json_array_append_new(events, ev);
+                        bad |= json_object_set_new(ev, "detail", json_string(e->name));
+                bad |= json_object_set_new(ev, "count", json_integer((json_int_t)e->count));
+                bad |= json_array_append_new(events, ev);
         }
         if (r->events_dropped)
-                json_array_append_new(events, json_pack("{s:s, s:I}", "type", "events_dropped", "count",
-                                                        (json_int_t)r->events_dropped));
-        json_object_set_new(doc, "events", events);
+                bad |= json_array_append_new(events, json_pack("{s:s, s:I}", "type", "events_dropped", "count",
+                                                               (json_int_t)r->events_dropped));
+        bad |= json_object_set_new(doc, "events", events);
         if (r->status == STATUS_ERROR)
-                json_object_set_new(doc, "error", json_string(r->error));
+                bad |= json_object_set_new(doc, "error", json_string(r->error));
+        if (bad) {
+                json_decref(doc);
+                return NULL;
+        }
         return doc;
 }
 
@@ -181,4 +193,8 @@ int result_exit_code(const result *r) {
                         return r->exit_code;
                 return 137; /* ended by ward with SIGKILL */
         }
+}
+
+size_t result_text_max(uint64_t output_cap) {
+        return (size_t)(2 * 6 * output_cap) + (size_t)WARD_EVENTS_MAX * 1024u + 64u * 1024u;
 }

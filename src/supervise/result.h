@@ -54,3 +54,8 @@ void result_event(result *r, const char *type, const char *name, uint64_t count)
 json_t *result_to_json(const result *r);
 /* The exit status ward run gives without --json (see ward-run(1)). */
 int result_exit_code(const result *r);
+
+/* The most text the JSON document of a result can take when each output
+ * is capped at output_cap bytes: escaping turns one byte into at most six
+ * ("\u0000"), and the events and fields add a bounded rest. */
+size_t result_text_max(uint64_t output_cap);

@@ -315,6 +315,14 @@ static void classify(loop *l, int prog_status, bool have_status, int scratch_fd)
                 res->status = STATUS_MEMORY_LIMIT;
                 return;
         }
+        if (!have_status) {
+                /* Neither ward nor a limit ended it: whatever the program
+                 * did is unknown, and a guess would be a lie. */
+                res->status = STATUS_ERROR;
+                snprintf(res->error, sizeof res->error,
+                         "the sandbox's init ended without reporting the program's status");
+                return;
+        }
         if (res->signal == SIGXCPU) {
                 res->status = STATUS_CPU_LIMIT;
                 result_event(res, "limit", "cpu_time", 1);
@@ -494,6 +502,11 @@ int supervise_run(const supervise_req *req, result *res, ward_error *err) {
         siginfo_t si;
         jail_kill(&j); /* a no-op once it exited; makes sure otherwise */
         (void)waitid((idtype_t)P_PIDFD, (id_t)j.pidfd, &si, WEXITED);
+        if (have_status && prog_status == JAIL_STATUS_INIT_FAILED) {
+                have_status = false;
+                if (r >= 0)
+                        r = err_set(&setup, -EPERM, "sandbox init: cannot drop its own privileges");
+        }
         classify(&l, prog_status, have_status, j.scratch_fd);
         if (exec_class) {
                 res->exit_code = exec_class;

@@ -4,7 +4,8 @@
  * from where its parent was).
  *
  *   WARD_FAULT_N=N        the call to fail (1-based); unset: count only
- *   WARD_FAULT_LOG=PATH   one line per injected failure, "pid function N"
+ *   WARD_FAULT_LOG=PATH   one line per injected failure, "pid function N",
+ *                         written when the first process exits
  *
  * Every allocation and every call ward's setup makes into libc that can
  * fail goes through here: malloc and friends, files, directories, mounts,
@@ -12,7 +13,6 @@
  * which ward makes clone3, open_tree, move_mount, mount_setattr, openat2,
  * landlock, seccomp and pidfd calls. The sandboxed program never sees this
  * library: ward starts it with an environment of its own. */
-#define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -21,11 +21,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
 
+// The whole file redefines libc's own functions and calls the real ones through them (syscall() reaches libc's
+// syscall, not itself; the macros paste names and parameter lists, which cannot take parentheses):
+// NOLINTBEGIN(readability-inconsistent-declaration-parameter-name,bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp,misc-no-recursion,bugprone-macro-parentheses)
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);
@@ -33,6 +37,15 @@ extern void *__libc_realloc(void *, size_t);
 static long fail_at = -1;
 static long count;
 static char log_path[4096];
+static pid_t first_pid;
+
+/* Injections are recorded in memory shared with every child forked or
+ * cloned without exec (the sandbox's init and the program before its
+ * execve): after pivot_root a child cannot reach the log's path, and it
+ * closes every fd it did not expect. The first process writes the record
+ * out when it exits. */
+#define SHARED_SIZE 65536
+static char *shared;
 
 __attribute__((constructor)) static void fault_init(void) {
         const char *n = getenv("WARD_FAULT_N");
@@ -41,21 +54,38 @@ __attribute__((constructor)) static void fault_init(void) {
                 fail_at = strtol(n, NULL, 10);
         if (l)
                 snprintf(log_path, sizeof log_path, "%s", l);
+        first_pid = (pid_t)syscall(SYS_getpid);
+        void *m = mmap(NULL, SHARED_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        shared = m == MAP_FAILED ? NULL : m;
 }
 
-/* Whether this call fails; logs it with raw system calls only (no stdio,
- * no allocation: we may be inside malloc). */
+__attribute__((destructor)) static void fault_fini(void) {
+        if (!shared || !log_path[0] || (pid_t)syscall(SYS_getpid) != first_pid)
+                return;
+        size_t len = strnlen(shared + sizeof(size_t), SHARED_SIZE - sizeof(size_t));
+        if (len == 0)
+                return;
+        long fd = syscall(SYS_openat, AT_FDCWD, log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+                (void)!syscall(SYS_write, fd, shared + sizeof(size_t), len);
+                syscall(SYS_close, fd);
+        }
+}
+
+/* Whether this call fails; records it without allocating (we may be
+ * inside malloc) and without stdio. */
 static bool fail_now(const char *fn) {
-        if (++count != fail_at)
+        /* Calls made before fault_init() (the loader's, libc's own start)
+         * are not counted: N must mean the same call in every run. */
+        if (!first_pid || ++count != fail_at)
                 return false;
-        if (log_path[0]) {
+        if (shared) {
                 char line[128];
                 int len = snprintf(line, sizeof line, "%ld %s %ld\n", (long)syscall(SYS_getpid), fn, count);
-                long fd = syscall(SYS_openat, AT_FDCWD, log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-                if (fd >= 0) {
-                        (void)!syscall(SYS_write, fd, line, (size_t)len);
-                        syscall(SYS_close, fd);
-                }
+                size_t *used = (size_t *)shared;
+                size_t at = __atomic_fetch_add(used, (size_t)len, __ATOMIC_SEQ_CST);
+                if (at + (size_t)len < SHARED_SIZE - sizeof(size_t) - 1)
+                        memcpy(shared + sizeof(size_t) + at, line, (size_t)len);
         }
         return true;
 }
@@ -205,3 +235,4 @@ long syscall(long nr, ...) {
         }
         return NEXT(syscall)(nr, a, b, c, d, e, f);
 }
+// NOLINTEND(readability-inconsistent-declaration-parameter-name,bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp,misc-no-recursion,bugprone-macro-parentheses)
