@@ -529,6 +529,8 @@ setup_failed:
                 (void)waitid((idtype_t)P_PIDFD, (id_t)j.pidfd, &si2, WEXITED);
         }
         fail_result(res, &setup);
+        /* Nothing ran: no protection was in force for anything. */
+        res->protections = 0;
         res->wall_ms = now_ms() - t0;
 cleanup:
         jail_release(&j);

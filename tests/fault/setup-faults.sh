@@ -44,6 +44,12 @@ while :; do
     if [ "$lines" != 1 ] && [ "$(j .status)" != error ]; then
       fail "N=$n ($what): refused without one line on stderr: '${ERR:0:300}'"
     fi
+    # A result for a run that never started claims no protection.
+    if [ "$(j .status)" = error ] && [ "$(j .exit_code)" = null ] && [ "$(j '.protections | length')" != 0 ]; then
+      case "$(j .error)" in "sandbox setup"*)
+        fail "N=$n ($what): a failed setup lists protections $(j -c .protections)" ;;
+      esac
+    fi
   elif [ $RC = 0 ] && [ "$(j .status)" = ok ]; then
     complete=$((complete + 1))
     [ "$(j '.protections | length')" = 14 ] || fail "N=$n ($what): ok with protections $(j -c .protections)"
