@@ -35,3 +35,10 @@
 #define WARD_SANDBOX_GID 1000u
 #define WARD_SANDBOX_HOME "/home/user"
 #define WARD_SANDBOX_HOSTNAME "ward"
+
+/* Network allowlist: defaults and the most a policy may ask. */
+#define WARD_NET_CONNECTIONS_DEFAULT 256u
+#define WARD_NET_CONNECTIONS_MAX 65536u
+#define WARD_NET_BYTES_OUT_DEFAULT (256ull << 20)
+#define WARD_NET_BYTES_IN_DEFAULT (1ull << 30)
+#define WARD_NET_BYTES_MAX (1ull << 40)

@@ -50,6 +50,10 @@ static const char help[] = "usage: ward run [OPTIONS] [--] COMMAND [ARG...]\n"
                            "                       (no host path given to ward may go through a symlink)\n"
                            "  --env NAME=VALUE     set a variable; nothing of ward's environment leaks in\n"
                            "  --net none           loopback only                                   [none]\n"
+                           "  --net allow=RULE,... connections to these destinations only, through ward:\n"
+                           "                       NAME[:PORT], *.DOMAIN[:PORT], IP[/PREFIX][:PORT]\n"
+                           "  --net deny=RULE,...  never these (deny rules win)\n"
+                           "  --add-host NAME:IP   NAME resolves to IP inside (as docker --add-host)\n"
                            "  --lang LANG          run code: python, node, bash or sh\n"
                            "  -c CODE              the code, with --lang (else FILE, or - for stdin)\n"
                            "  --json               print one JSON result document instead of the outputs\n"
@@ -87,6 +91,7 @@ enum {
         OPT_RW,
         OPT_ENV,
         OPT_NET,
+        OPT_ADD_HOST,
         OPT_LANG,
         OPT_JSON,
         OPT_AUDIT,
@@ -109,6 +114,7 @@ static const struct option options[] = {
         {"rw", required_argument, NULL, OPT_RW},
         {"env", required_argument, NULL, OPT_ENV},
         {"net", required_argument, NULL, OPT_NET},
+        {"add-host", required_argument, NULL, OPT_ADD_HOST},
         {"lang", required_argument, NULL, OPT_LANG},
         {"json", no_argument, NULL, OPT_JSON},
         {"audit", required_argument, NULL, OPT_AUDIT},
@@ -141,8 +147,6 @@ static const char *option_key(int opt) {
                 return "workdir";
         case OPT_OUTPUT_DIR:
                 return "output_dir";
-        case OPT_NET:
-                return "network";
         default:
                 return NULL;
         }
@@ -332,6 +336,10 @@ static int build_policy(const run_args *a, policy *p) {
                         r = policy_add_env(p, v, &err);
                 else if (opt == OPT_RO || opt == OPT_RW)
                         r = policy_add_mount(p, v, opt == OPT_RW, &err);
+                else if (opt == OPT_NET)
+                        r = policy_set_net(p, v, &err);
+                else if (opt == OPT_ADD_HOST)
+                        r = policy_add_host(p, v, &err);
                 else
                         r = policy_set(p, option_key(opt), v, &err);
                 if (r < 0) {

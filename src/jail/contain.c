@@ -31,8 +31,9 @@
 #include "jail/jail.h"
 
 static const char *const prot_names[] = {
-        "userns",  "pidns",    "mountns",       "netns",       "ipcns",      "utsns",        "cgroupns",
-        "seccomp", "landlock", "cgroup-memory", "cgroup-pids", "cgroup-cpu", "no_new_privs", "caps-dropped",
+        "userns",       "pidns",        "mountns",  "netns",         "ipcns",       "utsns",
+        "cgroupns",     "seccomp",      "landlock", "cgroup-memory", "cgroup-pids", "cgroup-cpu",
+        "no_new_privs", "caps-dropped", "net-none", "net-allowlist",
 };
 
 const char *prot_name(unsigned bit) {
@@ -142,7 +143,8 @@ static int exec_in_path(char *const *argv, char *const *envp) {
  *   7. seccomp last, so the filter never has to allow ward's own setup;
  *      its notification fd goes to the supervisor;
  *   8. execve. */
-__attribute__((noreturn)) static void contain(const jail_spec *s, int sock, int scratch, bool in_cgroup) {
+__attribute__((noreturn)) static void contain(const jail_spec *s, int sock, int scratch, const int net[2],
+                                              bool in_cgroup) {
         char msg[256];
         int r;
         if (setsid() < 0)
@@ -150,18 +152,21 @@ __attribute__((noreturn)) static void contain(const jail_spec *s, int sock, int 
         /* Lift every fd we keep above 9 first, so that no dup2 below can
          * overwrite one that is still to be moved (ward may have been
          * started with 0, 1 or 2 closed, and any of these may sit there). */
-        int src[5] = {s->stdio[0], s->stdio[1], s->stdio[2], sock, scratch}, hi[5];
-        for (int i = 0; i < 5; i++)
+        bool with_net = net[0] >= 0;
+        int n_src = with_net ? 7 : 5;
+        int src[7] = {s->stdio[0], s->stdio[1], s->stdio[2], sock, scratch, net[0], net[1]}, hi[7];
+        for (int i = 0; i < n_src; i++)
                 if ((hi[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 10)) < 0)
                         child_fail(sock, JAIL_MSG_ERROR, errno, "cannot move fds");
         for (int i = 0; i < 3; i++)
                 if (dup2(hi[i], i) < 0) /* the copy at 0-2 is not close-on-exec */
                         child_fail(sock, JAIL_MSG_ERROR, errno, "cannot set up stdio");
-        if (dup3(hi[3], 3, O_CLOEXEC) < 0 || dup3(hi[4], 4, O_CLOEXEC) < 0)
-                child_fail(hi[3], JAIL_MSG_ERROR, errno, "cannot move fds");
+        for (int i = 3; i < n_src; i++)
+                if (dup3(hi[i], i, O_CLOEXEC) < 0)
+                        child_fail(hi[3], JAIL_MSG_ERROR, errno, "cannot move fds");
         sock = 3;
         scratch = 4;
-        fd_close_from(5);
+        fd_close_from(n_src);
         apply_rlimits(s->policy, in_cgroup);
         reset_signals();
         if ((r = caps_drop_all()) < 0)
@@ -185,16 +190,23 @@ __attribute__((noreturn)) static void contain(const jail_spec *s, int sock, int 
                         child_fail(sock, JAIL_MSG_ERROR, -r, msg);
                 }
         }
-        int notify = seccomp_install();
+        int notify = seccomp_install(s->policy->net.mode == NET_MODE_ALLOWLIST);
         if (notify < 0) {
                 snprintf(msg, sizeof msg, "seccomp: %s", strerror(-notify));
                 child_fail(sock, JAIL_MSG_ERROR, -notify, msg);
         }
-        int fds[2] = {notify, scratch};
-        if ((r = fd_send(sock, fds, 2)) < 0)
+        /* The seccomp listener, the scratch root and, with the network
+         * allowlist, the DNS socket and the relay listener (5 and 6) go to
+         * ward; the program keeps none of them. */
+        int fds[4] = {notify, scratch, 5, 6};
+        if ((r = fd_send(sock, fds, with_net ? 4 : 2)) < 0)
                 child_fail(sock, JAIL_MSG_ERROR, -r, "cannot pass the seccomp fd");
         close(notify);
         close(scratch);
+        if (with_net) {
+                close(5);
+                close(6);
+        }
         int cls = exec_in_path(s->argv, s->envp);
         int e = errno;
         snprintf(msg, sizeof msg, "%s: %s", s->argv[0],
@@ -306,6 +318,9 @@ __attribute__((noreturn)) static void child_main(const jail_spec *s, int sock, i
                 child_fail(sock, JAIL_MSG_ERROR, errno, "cannot set the hostname");
         if ((r = netns_loopback_up()) < 0)
                 child_fail(sock, JAIL_MSG_ERROR, -r, "cannot bring up loopback");
+        int net[2] = {-1, -1};
+        if (s->policy->net.mode == NET_MODE_ALLOWLIST && (r = netns_egress_sockets(net)) < 0)
+                child_fail(sock, JAIL_MSG_ERROR, -r, "cannot open the DNS socket or the relay listener");
         /* ward made the run's cgroup meanwhile. */
         cgroup_join cj = {.fds = {-1, -1, -1, -1}};
         if ((r = recv_cgroup(sock, &cj)) < 0) {
@@ -318,7 +333,7 @@ __attribute__((noreturn)) static void child_main(const jail_spec *s, int sock, i
         if (prog < 0)
                 child_fail(sock, JAIL_MSG_ERROR, errno, "cannot fork the program");
         if (prog == 0)
-                contain(s, sock, scratch, cj.version != 0);
+                contain(s, sock, scratch, net, cj.version != 0);
 
         /* The init keeps nothing the program could use: no pipes, no
          * cgroup fds, no capabilities, and it cannot be ptraced. It stays
@@ -326,6 +341,9 @@ __attribute__((noreturn)) static void child_main(const jail_spec *s, int sock, i
         cgroup_join_close(&cj);
         close(sock);
         close(scratch);
+        for (int i = 0; i < 2; i++)
+                if (net[i] >= 0)
+                        close(net[i]);
         for (int i = 0; i < 3; i++)
                 close(s->stdio[i]);
         if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || caps_drop_all() < 0 ||
@@ -398,6 +416,9 @@ int jail_spawn(const jail_spec *s, jail *ret, ward_error *err) {
         ret->status_fd = st[0];
         ret->notify_fd = -1;
         ret->scratch_fd = -1;
+        ret->dns_fd = -1;
+        ret->relay_fd = -1;
+        ret->with_net = s->policy->net.mode == NET_MODE_ALLOWLIST;
 
         int r = userns_write_maps(pid, geteuid(), getegid(), err);
         /* EPIPE: the child failed first; jail_wait_started() reads why. */
@@ -411,6 +432,7 @@ int jail_spawn(const jail_spec *s, jail *ret, ward_error *err) {
                            PROT_CGROUPNS | PROT_SECCOMP | PROT_NO_NEW_PRIVS | PROT_CAPS_DROPPED;
         if (s->landlock_abi > 0)
                 ret->protections |= PROT_LANDLOCK;
+        ret->protections |= ret->with_net ? PROT_NET_ALLOWLIST : PROT_NET_NONE;
         return 0;
 }
 
@@ -454,12 +476,12 @@ int jail_send_cgroup(jail *j, const cgroup *cg, ward_error *err) {
         return 0;
 }
 
-static int read_msg(jail *j, int timeout_ms, jail_msg *m, int fds[2], bool *ret_fds) {
+static int read_msg(jail *j, int timeout_ms, unsigned want_fds, jail_msg *m, int fds[4], unsigned *ret_n_fds) {
         /* A setup that never reports (a child stuck in the kernel) must not
          * hang ward: the wait is bounded by the run's wall time. The
          * outputs are set first, so that no return leaves them undefined. */
         memset(m, 0, sizeof *m);
-        *ret_fds = false;
+        *ret_n_fds = 0;
         struct pollfd pfd = {.fd = j->sock, .events = POLLIN};
         int p;
         do
@@ -469,9 +491,13 @@ static int read_msg(jail *j, int timeout_ms, jail_msg *m, int fds[2], bool *ret_
                 return -errno;
         if (p == 0)
                 return -ETIMEDOUT;
-        char cbuf[CMSG_SPACE(2 * sizeof(int))];
+        union {
+                char buf[CMSG_SPACE(4 * sizeof(int))];
+                struct cmsghdr align;
+        } cbuf;
         struct iovec iov = {.iov_base = m, .iov_len = sizeof *m};
-        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+        struct msghdr mh = {
+                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf, .msg_controllen = sizeof cbuf.buf};
         ssize_t n;
         do
                 n = recvmsg(j->sock, &mh, MSG_CMSG_CLOEXEC);
@@ -480,17 +506,18 @@ static int read_msg(jail *j, int timeout_ms, jail_msg *m, int fds[2], bool *ret_
                 return -errno;
         struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
         if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                /* Exactly the fds this run expects, with one byte: anything
+                 * else is refused, and what did arrive is closed. */
                 size_t got = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                int tmp[2] = {-1, -1};
-                memcpy(tmp, CMSG_DATA(c), (got > 2 ? 2 : got) * sizeof(int));
-                if (got != 2 || n != 1) {
-                        for (size_t i = 0; i < got && i < 2; i++)
+                int tmp[4] = {-1, -1, -1, -1};
+                memcpy(tmp, CMSG_DATA(c), (got > 4 ? 4 : got) * sizeof(int));
+                if (got != want_fds || n != 1 || (mh.msg_flags & MSG_CTRUNC)) {
+                        for (size_t i = 0; i < got && i < 4; i++)
                                 close(tmp[i]);
                         return -EBADMSG;
                 }
-                fds[0] = tmp[0];
-                fds[1] = tmp[1];
-                *ret_fds = true;
+                memcpy(fds, tmp, sizeof tmp);
+                *ret_n_fds = (unsigned)got;
                 return 1;
         }
         if (n == 0)
@@ -503,10 +530,11 @@ static int read_msg(jail *j, int timeout_ms, jail_msg *m, int fds[2], bool *ret_
 
 int jail_wait_started(jail *j, int timeout_ms, int *ret_exec_class, ward_error *err) {
         jail_msg m;
-        int fds[2];
-        bool got_fds;
+        int fds[4];
+        unsigned got_fds;
+        unsigned want = j->with_net ? 4 : 2;
         *ret_exec_class = 0;
-        int r = read_msg(j, timeout_ms, &m, fds, &got_fds);
+        int r = read_msg(j, timeout_ms, want, &m, fds, &got_fds);
         if (r < 0)
                 return err_set(err, r, "sandbox setup: %s", strerror(-r));
         if (r == 0)
@@ -518,8 +546,12 @@ int jail_wait_started(jail *j, int timeout_ms, int *ret_exec_class, ward_error *
         }
         j->notify_fd = fds[0];
         j->scratch_fd = fds[1];
+        if (want == 4) {
+                j->dns_fd = fds[2];
+                j->relay_fd = fds[3];
+        }
         /* Second message: EOF when execve succeeded, or why it did not. */
-        r = read_msg(j, timeout_ms, &m, fds, &got_fds);
+        r = read_msg(j, timeout_ms, want, &m, fds, &got_fds);
         if (r == 0)
                 return 0;
         if (r < 0 || got_fds)
@@ -539,7 +571,7 @@ void jail_kill(jail *j) {
 }
 
 void jail_release(jail *j) {
-        int *fds[] = {&j->pidfd, &j->sock, &j->status_fd, &j->notify_fd, &j->scratch_fd};
+        int *fds[] = {&j->pidfd, &j->sock, &j->status_fd, &j->notify_fd, &j->scratch_fd, &j->dns_fd, &j->relay_fd};
         for (size_t i = 0; i < ELEMENTSOF(fds); i++)
                 if (*fds[i] >= 0) {
                         close(*fds[i]);

@@ -31,6 +31,8 @@ enum {
         PROT_CGROUP_CPU = 1u << 11,
         PROT_NO_NEW_PRIVS = 1u << 12,
         PROT_CAPS_DROPPED = 1u << 13,
+        PROT_NET_NONE = 1u << 14,      /* loopback only */
+        PROT_NET_ALLOWLIST = 1u << 15, /* egress only through ward's allowlist */
 };
 const char *prot_name(unsigned bit); /* "userns", ... */
 
@@ -83,14 +85,17 @@ int cgroup_v1_mount(const char *mountinfo, const char *controller, char **ret);
 /* ---- seccomp-rules.c (build time) and seccomp.c ---- */
 /* The allowlist as libseccomp rules; denied calls go to the supervisor as
  * user notifications. seccomp-gen compiles it once, at build time. */
-int seccomp_build(scmp_filter_ctx *ret, ward_error *err);
+int seccomp_build(scmp_filter_ctx *ret, bool mediate_net, ward_error *err);
 /* The BPF program libseccomp makes of ctx (malloc'd). */
 int seccomp_export_program(scmp_filter_ctx ctx, struct sock_filter **ret, size_t *ret_len);
-/* The compiled program (generated seccomp-filter.c). */
+/* The compiled programs (generated seccomp-filter.c): without and with
+ * network mediation. */
 extern const struct sock_filter seccomp_program[];
 extern const size_t seccomp_program_len;
-/* In the child: loads the program and returns the notification fd. */
-int seccomp_install(void);
+extern const struct sock_filter seccomp_program_net[];
+extern const size_t seccomp_program_net_len;
+/* In the child: loads a program and returns the notification fd. */
+int seccomp_install(bool mediate_net);
 
 /* ---- landlock.c ---- */
 int landlock_abi(void); /* < 1: unavailable */
@@ -105,6 +110,10 @@ int userns_write_maps(pid_t pid, uid_t outer_uid, gid_t outer_gid, ward_error *e
 
 /* ---- netns.c ---- */
 int netns_loopback_up(void);
+/* In the init, with the network allowlist: a UDP socket bound to
+ * 127.0.0.1:53 (ward's resolver) and a TCP listener on 127.0.0.1 (ward's
+ * relay), both in the sandbox's namespace, for ward. */
+int netns_egress_sockets(int ret[2]);
 
 /* ---- mount.c ---- */
 typedef struct mount_plan {
@@ -136,6 +145,9 @@ typedef struct jail {
         int status_fd;  /* the init reports the program's wait status */
         int notify_fd;  /* seccomp user notifications */
         int scratch_fd; /* O_PATH: root of the scratch tmpfs */
+        bool with_net;  /* the network allowlist: the two below */
+        int dns_fd;     /* UDP 127.0.0.1:53 in the sandbox's namespace */
+        int relay_fd;   /* a TCP listener there, for relayed connections */
         unsigned protections;
 } jail;
 

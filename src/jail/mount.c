@@ -40,6 +40,9 @@ static const char etc_passwd[] = "root:x:0:0:root:/root:/usr/sbin/nologin\n"
 static const char etc_group[] = "root:x:0:\nuser:x:1000:\nnogroup:x:65534:\n";
 static const char etc_hosts[] = "127.0.0.1\tlocalhost ward\n::1\tlocalhost ip6-localhost ip6-loopback\n";
 static const char etc_nsswitch[] = "passwd: files\ngroup: files\nhosts: files\n";
+/* With the network allowlist: names go to ward's resolver inside. */
+static const char etc_nsswitch_dns[] = "passwd: files\ngroup: files\nhosts: files dns\n";
+static const char etc_resolv[] = "nameserver 127.0.0.1\noptions attempts:2 timeout:2\n";
 
 typedef struct captured {
         int fd;         /* detached mount, -1 when the host lacks it */
@@ -181,10 +184,17 @@ static int build_etc(const mount_plan *plan, ward_error *err) {
                 {"etc/nsswitch.conf", etc_nsswitch},
                 {"etc/hostname", WARD_SANDBOX_HOSTNAME "\n"},
         };
+        bool net = plan->policy->net.mode == NET_MODE_ALLOWLIST;
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
-                int r = write_file(files[i].name, files[i].data, strlen(files[i].data), 0644);
+                const char *data = net && files[i].data == etc_nsswitch ? etc_nsswitch_dns : files[i].data;
+                int r = write_file(files[i].name, data, strlen(data), 0644);
                 if (r < 0)
                         return err_set(err, r, "mount: write /%s: %s", files[i].name, strerror(-r));
+        }
+        if (net) {
+                int r = write_file("etc/resolv.conf", etc_resolv, strlen(etc_resolv), 0644);
+                if (r < 0)
+                        return err_set(err, r, "mount: write /etc/resolv.conf: %s", strerror(-r));
         }
         if (plan->code) {
                 char rel[128];

@@ -589,7 +589,7 @@ static int seccomp_child(const void *arg, int *step) {
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return -errno;
         *step = STEP_LOAD;
-        int fd = seccomp_install();
+        int fd = seccomp_install(false);
         return fd < 0 ? fd : 0;
 }
 

@@ -226,7 +226,7 @@ static int allow_modes_without_setid(scmp_filter_ctx ctx) {
         return r;
 }
 
-int seccomp_build(scmp_filter_ctx *ret, ward_error *err) {
+int seccomp_build(scmp_filter_ctx *ret, bool mediate_net, ward_error *err) {
         scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_NOTIFY);
         int r;
         if (!ctx)
@@ -237,6 +237,10 @@ int seccomp_build(scmp_filter_ctx *ret, ward_error *err) {
                 int nr = seccomp_syscall_resolve_name(allowed[i]);
                 if (nr == __NR_SCMP_ERROR)
                         continue; /* not on this architecture */
+                /* With the network allowlist, ward decides every connect()
+                 * and every sendto() that names a destination (net/). */
+                if (mediate_net && (strcmp(allowed[i], "connect") == 0 || strcmp(allowed[i], "sendto") == 0))
+                        continue;
                 if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0)) < 0) {
                         err_set(err, r, "seccomp: allow %s: %s", allowed[i], strerror(-r));
                         goto fail_msg;
@@ -245,6 +249,10 @@ int seccomp_build(scmp_filter_ctx *ret, ward_error *err) {
         if ((r = allow_socket_families(ctx)) < 0)
                 goto fail;
         if ((r = allow_clone_and_ioctl(ctx)) < 0 || (r = allow_modes_without_setid(ctx)) < 0)
+                goto fail;
+        /* sendto() without an address is send() on a connected socket. */
+        if (mediate_net &&
+            (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendto), 1, SCMP_A4(SCMP_CMP_EQ, 0))) < 0)
                 goto fail;
         *ret = ctx;
         return 0;

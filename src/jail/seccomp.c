@@ -12,10 +12,10 @@
 
 #include "jail/jail.h"
 
-int seccomp_install(void) {
+int seccomp_install(bool mediate_net) {
         struct sock_fprog prog = {
-                .len = (unsigned short)seccomp_program_len,
-                .filter = (struct sock_filter *)seccomp_program,
+                .len = (unsigned short)(mediate_net ? seccomp_program_net_len : seccomp_program_len),
+                .filter = (struct sock_filter *)(mediate_net ? seccomp_program_net : seccomp_program),
         };
         /* No TSYNC: the program is single-threaded here. The listener fd
          * is how denied calls reach the supervisor. no_new_privs is

@@ -5,6 +5,7 @@
 #include "policy/policy.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "basic/cleanup.h"
 #include "basic/fd.h"
 #include "basic/jsontext.h"
+#include "net/rules.h"
 #include "basic/limits.h"
 #include "basic/parse.h"
 
@@ -28,6 +30,17 @@ void policy_init_default(policy *p) {
         p->output = 1ull << 20;
         p->output_mode = OUTPUT_MODE_STOP;
         p->max_violations = 1000;
+        p->net.max_connections = WARD_NET_CONNECTIONS_DEFAULT;
+        p->net.max_bytes_out = WARD_NET_BYTES_OUT_DEFAULT;
+        p->net.max_bytes_in = WARD_NET_BYTES_IN_DEFAULT;
+}
+
+static void free_strv(char ***v, size_t *n) {
+        for (size_t i = 0; i < *n; i++)
+                free((*v)[i]);
+        free(*v);
+        *v = NULL;
+        *n = 0;
 }
 
 void policy_free(policy *p) {
@@ -42,6 +55,9 @@ void policy_free(policy *p) {
                 free(p->mounts[i].target);
         }
         free(p->mounts);
+        free_strv(&p->net.allow, &p->net.n_allow);
+        free_strv(&p->net.deny, &p->net.n_deny);
+        free_strv(&p->net.hosts, &p->net.n_hosts);
         memset(p, 0, sizeof *p);
 }
 
@@ -61,6 +77,18 @@ static const struct limit_key {
         {"disk", K_SIZE, offsetof(policy, disk), WARD_DISK_MIN, WARD_DISK_MAX},
         {"output", K_SIZE, offsetof(policy, output), 1, WARD_OUTPUT_MAX},
         {"max_violations", K_COUNT, offsetof(policy, max_violations), 1, WARD_VIOLATIONS_MAX},
+};
+
+/* The network limits, in the "network" object. */
+static const struct net_limit_key {
+        const char *key;
+        kind kind;
+        size_t offset;
+        uint64_t max;
+} net_limit_keys[] = {
+        {"max_connections", K_COUNT, offsetof(policy_net, max_connections), WARD_NET_CONNECTIONS_MAX},
+        {"max_bytes_out", K_SIZE, offsetof(policy_net, max_bytes_out), WARD_NET_BYTES_MAX},
+        {"max_bytes_in", K_SIZE, offsetof(policy_net, max_bytes_in), WARD_NET_BYTES_MAX},
 };
 
 static const char *kind_hint(kind k) {
@@ -197,8 +225,24 @@ int policy_set(policy *p, const char *key, const char *value, ward_error *err) {
                 return 0;
         }
         if (strcmp(key, "network") == 0) {
-                if (strcmp(value, "none") != 0)
-                        return err_set(err, -EINVAL, "network: '%s' is not a known mode (only 'none')", value);
+                if (strcmp(value, "none") == 0)
+                        p->net.mode = NET_MODE_NONE;
+                else if (strcmp(value, "allowlist") == 0)
+                        p->net.mode = NET_MODE_ALLOWLIST;
+                else
+                        return err_set(err, -EINVAL, "network.mode: '%.64s' is not 'none' or 'allowlist'", value);
+                return 0;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(net_limit_keys); i++) {
+                if (strcmp(key, net_limit_keys[i].key) != 0)
+                        continue;
+                uint64_t v;
+                int r = net_limit_keys[i].kind == K_SIZE ? parse_size(value, &v)
+                                                         : parse_uint64(value, 1, UINT64_MAX, &v);
+                if (r < 0 || v < 1 || v > net_limit_keys[i].max)
+                        return err_set(err, -EINVAL, "network.%s: '%.64s' is not a %s from 1 to %" PRIu64, key, value,
+                                       net_limit_keys[i].kind == K_SIZE ? "size" : "count", net_limit_keys[i].max);
+                *(uint64_t *)((char *)&p->net + net_limit_keys[i].offset) = v;
                 return 0;
         }
         if (strcmp(key, "workdir") == 0 || strcmp(key, "output_dir") == 0) {
@@ -296,6 +340,96 @@ int policy_add_mount(policy *p, const char *spec, bool rw, ward_error *err) {
         return add_mount(p, copy, target, rw, err);
 }
 
+static int push_str(char ***v, size_t *n, size_t max, const char *value) {
+        if (*n >= max)
+                return -E2BIG;
+        char **grown = realloc(*v, (*n + 1) * sizeof *grown);
+        if (!grown)
+                return -ENOMEM;
+        *v = grown;
+        if (!(grown[*n] = strdup(value)))
+                return -ENOMEM;
+        (*n)++;
+        return 0;
+}
+
+int policy_add_net_rule(policy *p, bool deny, const char *rule, ward_error *err) {
+        const char *list = deny ? "deny" : "allow";
+        size_t *n = deny ? &p->net.n_deny : &p->net.n_allow;
+        net_rule parsed;
+        int r = net_rule_parse(rule, list, *n, &parsed, err);
+        if (r < 0)
+                return r;
+        r = push_str(deny ? &p->net.deny : &p->net.allow, n, NET_RULES_MAX, rule);
+        if (r == -E2BIG)
+                return err_set(err, r, "network.%s: more than %u rules", list, NET_RULES_MAX);
+        return r < 0 ? err_set(err, r, "out of memory") : 0;
+}
+
+int policy_add_host(policy *p, const char *spec, ward_error *err) {
+        /* NAME:ADDRESS as docker's --add-host writes it (the address may
+         * hold colons: IPv6), or NAME=ADDRESS. */
+        const char *sep = strpbrk(spec, ":=");
+        if (!sep || sep == spec || strnlen(spec, WARD_PATH_MAX + 1) > WARD_PATH_MAX)
+                return err_set(err, -EINVAL, "hosts: '%.64s' is not NAME:ADDRESS", spec);
+        char name[NET_NAME_MAX + 2];
+        size_t len = (size_t)(sep - spec);
+        if (len > NET_NAME_MAX)
+                return err_set(err, -EINVAL, "hosts: '%.64s...' is longer than %u bytes", spec, NET_NAME_MAX);
+        memcpy(name, spec, len);
+        name[len] = '\0';
+        net_rules *check = calloc(1, sizeof *check);
+        if (!check)
+                return err_set(err, -ENOMEM, "out of memory");
+        int r = net_host_add(check, name, sep + 1, err);
+        free(check);
+        if (r < 0)
+                return r;
+        char entry[NET_NAME_MAX + INET6_ADDRSTRLEN + 2];
+        snprintf(entry, sizeof entry, "%s=%s", name, sep + 1);
+        /* A later entry for the same name replaces the earlier one. */
+        for (size_t i = 0; i < p->net.n_hosts; i++)
+                if (strncmp(p->net.hosts[i], entry, len + 1) == 0)
+                        return replace_str(&p->net.hosts[i], entry) < 0 ? err_set(err, -ENOMEM, "out of memory") : 0;
+        r = push_str(&p->net.hosts, &p->net.n_hosts, NET_HOSTS_MAX, entry);
+        if (r == -E2BIG)
+                return err_set(err, r, "hosts: more than %u entries", NET_HOSTS_MAX);
+        return r < 0 ? err_set(err, r, "out of memory") : 0;
+}
+
+int policy_set_net(policy *p, const char *spec, ward_error *err) {
+        if (strcmp(spec, "none") == 0) {
+                /* --net none means none, whatever a policy file allowed. */
+                p->net.mode = NET_MODE_NONE;
+                free_strv(&p->net.allow, &p->net.n_allow);
+                free_strv(&p->net.deny, &p->net.n_deny);
+                return 0;
+        }
+        bool deny = strncmp(spec, "deny=", 5) == 0;
+        if (!deny && strncmp(spec, "allow=", 6) != 0)
+                return err_set(err, -EINVAL, "network: '%.64s' is not 'none', 'allow=RULE,...' or 'deny=RULE,...'",
+                               spec);
+        _cleanup_free_ char *list = strdup(spec + (deny ? 5 : 6));
+        if (!list)
+                return err_set(err, -ENOMEM, "out of memory");
+        int r = 0;
+        /* Empty items are rules too: "a,,b" names an empty rule, an error. */
+        char *item = list;
+        for (char *comma;; item = comma + 1) {
+                comma = strchr(item, ',');
+                if (comma)
+                        *comma = '\0';
+                if ((r = policy_add_net_rule(p, deny, item, err)) < 0)
+                        // NOLINTNEXTLINE(clang-analyzer-unix.Malloc): list is freed by _cleanup_free_, which the analyzer does not model
+                        return r;
+                if (!comma)
+                        break;
+        }
+        if (!deny)
+                p->net.mode = NET_MODE_ALLOWLIST;
+        return 0;
+}
+
 /* ---- JSON ---- */
 
 static int want_string(json_t *v, const char *key, const char **ret, ward_error *err) {
@@ -346,6 +480,23 @@ static int apply_limits(policy *p, json_t *obj, ward_error *err) {
         return 0;
 }
 
+static int apply_net_list(policy *p, json_t *arr, bool deny, ward_error *err) {
+        const char *list = deny ? "deny" : "allow";
+        if (!json_is_array(arr))
+                return err_set(err, -EINVAL, "network.%s: must be an array of rules", list);
+        size_t i;
+        json_t *v;
+        json_array_foreach(arr, i, v) {
+                const char *s;
+                if (!json_is_string(v))
+                        return err_set(err, -EINVAL, "network.%s[%zu]: must be a string", list, i);
+                s = json_string_value(v);
+                if (policy_add_net_rule(p, deny, s, err) < 0)
+                        return err_prefix(err, "network");
+        }
+        return 0;
+}
+
 static int apply_network(policy *p, json_t *obj, ward_error *err) {
         if (!json_is_object(obj))
                 return err_set(err, -EINVAL, "network: must be an object");
@@ -353,12 +504,45 @@ static int apply_network(policy *p, json_t *obj, ward_error *err) {
         json_t *v;
         json_object_foreach(obj, key, v) {
                 const char *s;
-                if (strcmp(key, "mode") != 0)
-                        return err_set(err, -EINVAL, "network: unknown key '%s'", key);
-                if (want_string(v, "network.mode", &s, err) < 0)
-                        return err->code;
-                if (policy_set(p, "network", s, err) < 0)
-                        return err->code;
+                int r;
+                if (strcmp(key, "mode") == 0) {
+                        if (want_string(v, "network.mode", &s, err) < 0 || policy_set(p, "network", s, err) < 0)
+                                return err->code;
+                } else if (strcmp(key, "allow") == 0 || strcmp(key, "deny") == 0) {
+                        if ((r = apply_net_list(p, v, key[0] == 'd', err)) < 0)
+                                return r;
+                } else if (strcmp(key, "hosts") == 0) {
+                        if (!json_is_object(v))
+                                return err_set(err, -EINVAL, "network.hosts: must be an object of NAME: ADDRESS");
+                        const char *name;
+                        json_t *a;
+                        json_object_foreach(v, name, a) {
+                                char entry[NET_NAME_MAX + INET6_ADDRSTRLEN + 8];
+                                if (!json_is_string(a))
+                                        return err_set(err, -EINVAL, "network.hosts.%.64s: must be a string", name);
+                                if (snprintf(entry, sizeof entry, "%s=%s", name, json_string_value(a)) >=
+                                    (int)sizeof entry)
+                                        return err_set(err, -EINVAL, "network.hosts.%.64s: too long", name);
+                                if (strchr(name, '=') || strchr(name, ':'))
+                                        return err_set(err, -EINVAL, "network.hosts: '%.64s' is not a valid name",
+                                                       name);
+                                if (policy_add_host(p, entry, err) < 0)
+                                        return err_prefix(err, "network");
+                        }
+                } else if (json_is_integer(v) || json_is_string(v)) {
+                        char num[32];
+                        if (json_is_integer(v))
+                                snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+                        bool known = false;
+                        for (size_t i = 0; i < ELEMENTSOF(net_limit_keys); i++)
+                                known |= strcmp(key, net_limit_keys[i].key) == 0;
+                        if (!known)
+                                return err_set(err, -EINVAL, "network: unknown key '%.64s'", key);
+                        if (policy_set(p, key, json_is_integer(v) ? num : json_string_value(v), err) < 0)
+                                return err->code;
+                } else {
+                        return err_set(err, -EINVAL, "network: unknown key '%.64s' or wrong type", key);
+                }
         }
         return 0;
 }
@@ -520,6 +704,12 @@ static int check_host_path(const char *what, const char *path, bool want_dir, wa
 
 int policy_validate(const policy *p, ward_error *err) {
         int r;
+        if (p->net.mode == NET_MODE_ALLOWLIST && p->net.n_allow == 0)
+                return err_set(err, -EINVAL, "network: mode 'allowlist' needs at least one allow rule");
+        if (p->net.mode == NET_MODE_NONE && (p->net.n_allow || p->net.n_deny))
+                return err_set(err, -EINVAL,
+                               "network: rules are given but the mode is 'none' (say \"mode\": "
+                               "\"allowlist\")");
         if (p->workdir && (r = check_host_path("workdir", p->workdir, true, err)) < 0)
                 return r;
         if (p->output_dir && (r = check_host_path("output_dir", p->output_dir, true, err)) < 0)
@@ -532,6 +722,44 @@ int policy_validate(const policy *p, ward_error *err) {
                                 return err_set(err, -EINVAL, "mount target '%s' is given twice", p->mounts[i].target);
         }
         return 0;
+}
+
+static json_t *strv_to_json(char **v, size_t n) {
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < n; i++)
+                if (json_array_append_new(a, json_string(v[i])) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        return a;
+}
+
+static json_t *net_to_json(const policy_net *n) {
+        json_t *o = json_object(), *hosts = json_object();
+        int bad = !o || !hosts;
+        for (size_t i = 0; !bad && i < n->n_hosts; i++) {
+                const char *eq = strchr(n->hosts[i], '=');
+                _cleanup_free_ char *name = strndup(n->hosts[i], (size_t)(eq - n->hosts[i]));
+                // NOLINTNEXTLINE(clang-analyzer-unix.Malloc): name is freed by _cleanup_free_, which the analyzer does not model
+                bad |= !name || json_object_set_new(hosts, name, json_string(eq + 1)) < 0;
+        }
+        if (bad) {
+                json_decref(o);
+                json_decref(hosts);
+                return NULL;
+        }
+        bad |= json_object_set_new(o, "mode", json_string(n->mode == NET_MODE_ALLOWLIST ? "allowlist" : "none"));
+        bad |= json_object_set_new(o, "allow", strv_to_json(n->allow, n->n_allow));
+        bad |= json_object_set_new(o, "deny", strv_to_json(n->deny, n->n_deny));
+        bad |= json_object_set_new(o, "hosts", hosts);
+        bad |= json_object_set_new(o, "max_connections", json_integer((json_int_t)n->max_connections));
+        bad |= json_object_set_new(o, "max_bytes_out", json_integer((json_int_t)n->max_bytes_out));
+        bad |= json_object_set_new(o, "max_bytes_in", json_integer((json_int_t)n->max_bytes_in));
+        if (bad) {
+                json_decref(o);
+                return NULL;
+        }
+        return o;
 }
 
 json_t *policy_to_json(const policy *p) {
@@ -585,7 +813,7 @@ json_t *policy_to_json(const policy *p) {
         if (p->name)
                 bad |= json_object_set_new(root, "name", json_string(p->name));
         bad |= json_object_set_new(root, "limits", limits);
-        bad |= json_object_set_new(root, "network", json_pack("{s:s}", "mode", "none"));
+        bad |= json_object_set_new(root, "network", net_to_json(&p->net));
         bad |= json_object_set_new(root, "env", env);
         bad |= json_object_set_new(root, "mounts", mounts);
         bad |= json_object_set_new(root, "allow_without", allow);

@@ -19,6 +19,27 @@ typedef enum {
         OUTPUT_MODE_TRUNCATE, /* past the cap the rest is dropped */
 } output_mode;
 
+typedef enum {
+        NET_MODE_NONE,      /* loopback only */
+        NET_MODE_ALLOWLIST, /* destinations the rules allow, through ward */
+} net_mode;
+
+/* The network part of a policy: rules as written (src/net/rules.h says
+ * what they mean); each was parsed once when it was added, so a run only
+ * parses what is known to be valid. */
+typedef struct policy_net {
+        net_mode mode;
+        char **allow;
+        size_t n_allow;
+        char **deny;
+        size_t n_deny;
+        char **hosts; /* "NAME=ADDRESS" */
+        size_t n_hosts;
+        uint64_t max_connections;
+        uint64_t max_bytes_out; /* all destinations together */
+        uint64_t max_bytes_in;
+} policy_net;
+
 typedef struct policy_mount {
         char *source; /* absolute host path */
         char *target; /* absolute sandbox path */
@@ -44,6 +65,7 @@ typedef struct policy {
         size_t n_mounts;
         bool allow_without_cgroups;
         bool allow_without_landlock;
+        policy_net net;
 } policy;
 
 void policy_init_default(policy *p);
@@ -60,6 +82,11 @@ int policy_load_file(policy *p, const char *path, ward_error *err);
 int policy_set(policy *p, const char *key, const char *value, ward_error *err);
 int policy_add_env(policy *p, const char *nv, ward_error *err);              /* NAME=VALUE */
 int policy_add_mount(policy *p, const char *spec, bool rw, ward_error *err); /* HOST[:SANDBOX] */
+/* --net: "none", or "allow=RULE,RULE..." / "deny=RULE,..." (which set the
+ * allowlist mode). */
+int policy_set_net(policy *p, const char *spec, ward_error *err);
+int policy_add_net_rule(policy *p, bool deny, const char *rule, ward_error *err);
+int policy_add_host(policy *p, const char *spec, ward_error *err); /* NAME:ADDRESS or NAME=ADDRESS */
 
 /* Cross-field checks and host checks (bind sources exist). */
 int policy_validate(const policy *p, ward_error *err);

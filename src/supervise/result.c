@@ -22,6 +22,7 @@ static const char *const status_names[] = {
         [STATUS_OUTPUT_LIMIT] = "output_limit",
         [STATUS_FILE_SIZE_LIMIT] = "file_size_limit",
         [STATUS_DISK_LIMIT] = "disk_limit",
+        [STATUS_NETWORK_LIMIT] = "network_limit",
         [STATUS_VIOLATION] = "violation",
         [STATUS_ERROR] = "error",
 };
@@ -40,6 +41,8 @@ void result_init(result *r, uint64_t output_cap) {
 void result_free(result *r) {
         buf_free(&r->out);
         buf_free(&r->err);
+        json_decref(r->network);
+        r->network = NULL;
 }
 
 void result_event(result *r, const char *type, const char *name, uint64_t count) {
@@ -164,6 +167,8 @@ json_t *result_to_json(const result *r) {
                 bad |= json_array_append_new(events, json_pack("{s:s, s:I}", "type", "events_dropped", "count",
                                                                (json_int_t)r->events_dropped));
         bad |= json_object_set_new(doc, "events", events);
+        if (r->network)
+                bad |= json_object_set(doc, "network", r->network);
         if (r->status == STATUS_ERROR)
                 bad |= json_object_set_new(doc, "error", json_string(r->error));
         if (bad) {

@@ -20,6 +20,7 @@ typedef enum {
         STATUS_OUTPUT_LIMIT,
         STATUS_FILE_SIZE_LIMIT,
         STATUS_DISK_LIMIT,
+        STATUS_NETWORK_LIMIT,
         STATUS_VIOLATION,
         STATUS_ERROR,
 } run_status;
@@ -27,8 +28,8 @@ typedef enum {
 const char *status_name(run_status s);
 
 typedef struct run_event {
-        char type[24]; /* syscall_denied, limit, output_skipped */
-        char name[64]; /* the syscall, the limit, the file */
+        char type[24];  /* syscall_denied, limit, output_skipped, network_refused, dns, ... */
+        char name[160]; /* the syscall, the limit, the file, the destination */
         uint64_t count;
 } run_event;
 
@@ -45,6 +46,7 @@ typedef struct result {
         unsigned n_events;
         uint64_t events_dropped;
         char error[WARD_ERROR_MAX]; /* with STATUS_ERROR */
+        json_t *network;            /* with the network allowlist: connections and bytes */
 } result;
 
 void result_init(result *r, uint64_t output_cap);

@@ -27,6 +27,7 @@
 #include "basic/cleanup.h"
 #include "basic/fd.h"
 #include "jail/jail.h"
+#include "net/egress.h"
 
 #define CPU_TICK_MS 20
 #define STDIN_CHUNK 65536
@@ -83,6 +84,7 @@ typedef struct loop {
         uint64_t cpu_limit_ns;
         bool init_exited;
         bool notify_hup; /* every filtered process is gone */
+        egress *net;     /* with the network allowlist */
 } loop;
 
 static void end_run(loop *l, run_status why, const char *limit) {
@@ -151,7 +153,14 @@ static void answer_notification(loop *l) {
         struct seccomp_notif_resp *resp = NULL;
         if (seccomp_notify_alloc(&req, &resp) < 0)
                 return;
-        if (seccomp_notify_receive(l->jail->notify_fd, req) == 0) {
+        if (seccomp_notify_receive(l->jail->notify_fd, req) < 0) {
+                seccomp_notify_free(req, resp);
+                return;
+        }
+        if (l->net && egress_wants(req)) {
+                /* connect() and sendto() with an address: the allowlist's. */
+                egress_notify(l->net, req);
+        } else {
                 char *name = seccomp_syscall_resolve_num_arch(req->data.arch, req->data.nr);
                 char fallback[32];
                 if (!name)
@@ -206,9 +215,12 @@ static int watch(loop *l, int sigfd) {
         if (wall < 0)
                 return wall;
         uint64_t exited_at = 0;
+        enum { P_PID, P_OUT, P_ERR, P_NOTIFY, P_IN, P_STDIN, P_WALL, P_TICK, P_SIG, P_N };
+        size_t n_extra = l->net ? egress_max_fds(l->net) : 0;
+        _cleanup_free_ struct pollfd *pf = calloc(P_N + n_extra, sizeof *pf);
+        if (!pf)
+                return -ENOMEM;
         for (;;) {
-                enum { P_PID, P_OUT, P_ERR, P_NOTIFY, P_IN, P_STDIN, P_WALL, P_TICK, P_SIG, P_N };
-                struct pollfd pf[P_N];
                 for (int i = 0; i < P_N; i++)
                         pf[i] = (struct pollfd){.fd = -1};
                 if (!l->init_exited)
@@ -232,7 +244,14 @@ static int watch(loop *l, int sigfd) {
                 int timeout = l->init_exited ? 200 : -1;
                 if (l->init_exited && now_ms() - exited_at > 1000)
                         return 0;
-                int n = poll(pf, P_N, timeout);
+                size_t n_net = 0;
+                if (l->net && !l->init_exited) {
+                        n_net = egress_poll_fill(l->net, pf + P_N, n_extra);
+                        int t = egress_timeout_ms(l->net);
+                        if (t >= 0 && (timeout < 0 || t < timeout))
+                                timeout = t;
+                }
+                int n = poll(pf, P_N + n_net, timeout);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)
@@ -243,6 +262,15 @@ static int watch(loop *l, int sigfd) {
                         pump_output(l, &l->err_fd, &l->res->err, l->req->stderr_fd);
                 if (pf[P_NOTIFY].revents & POLLIN)
                         answer_notification(l);
+                if (l->net && !l->init_exited) {
+                        egress_poll_done(l->net, pf + P_N, n_net);
+                        const char *hit = egress_limit_hit(l->net);
+                        if (hit) {
+                                char what[48];
+                                snprintf(what, sizeof what, "network_%s", hit);
+                                end_run(l, STATUS_NETWORK_LIMIT, what);
+                        }
+                }
                 /* POLLHUP on the notify fd: every filtered process is
                  * gone; the pidfd says so in its turn, so stop asking. */
                 if (pf[P_NOTIFY].revents & (POLLHUP | POLLERR | POLLNVAL))
@@ -397,6 +425,13 @@ int supervise_run(const supervise_req *req, result *res, ward_error *err) {
         if (p->output_dir && (out_dir = fd_open_no_symlinks(p->output_dir, O_RDONLY | O_DIRECTORY, 0)) < 0)
                 return err_set(err, out_dir, "output_dir: cannot open '%s': %s", p->output_dir, strerror(-out_dir));
 
+        /* The allowlist's rules are parsed now: a policy that was valid
+         * when written stays valid, but nothing is started before it is
+         * known to be. */
+        egress *net = NULL;
+        if (p->net.mode == NET_MODE_ALLOWLIST && egress_new(&p->net, res, &net, err) < 0)
+                return err->code;
+
         uint64_t t0 = now_ms();
         cgroup cg = {0};
         ward_error cg_err = {0};
@@ -466,6 +501,10 @@ int supervise_run(const supervise_req *req, result *res, ward_error *err) {
                 res->exec_class = exec_class;
                 result_event(res, "exec_failed", setup.msg, 1);
         }
+        if (net) {
+                egress_attach(net, j.notify_fd, j.dns_fd, j.relay_fd);
+                j.dns_fd = j.relay_fd = -1; /* egress owns them now */
+        }
 
         loop l = {
                 .req = req,
@@ -477,6 +516,7 @@ int supervise_run(const supervise_req *req, result *res, ward_error *err) {
                 .in_fd = req->stdin_fd >= 0 ? in[1] : -1,
                 .killed_for = STATUS_OK,
                 .cpu_limit_ns = p->cpu_time_ms * 1000000ull,
+                .net = net,
         };
         if (req->stdin_fd < 0) {
                 close(in[1]);
@@ -533,6 +573,11 @@ setup_failed:
         res->protections = 0;
         res->wall_ms = now_ms() - t0;
 cleanup:
+        if (net) {
+                if (spawned && res->status != STATUS_ERROR)
+                        res->network = egress_to_json(net);
+                egress_free(net);
+        }
         jail_release(&j);
         for (int i = 0; i < 2; i++) {
                 if (in[i] >= 0)

@@ -52,7 +52,7 @@ while :; do
     fi
   elif [ $RC = 0 ] && [ "$(j .status)" = ok ]; then
     complete=$((complete + 1))
-    [ "$(j '.protections | length')" = 14 ] || fail "N=$n ($what): ok with protections $(j -c .protections)"
+    [ "$(j '.protections | length')" = 15 ] || fail "N=$n ($what): ok with protections $(j -c .protections)"
     [ "$(j .stdout)" = "$baseline" ] || fail "N=$n ($what): the program saw '$(j .stdout)', not the full confinement"
   else
     fail "N=$n ($what): exit $RC, status '$(j .status)', stderr '${ERR:0:300}'"

@@ -44,6 +44,18 @@ bad "unknown network mode" "net|bogus" --net bogus
 bad "--ro source missing" "/nonexistent-ward-src" --ro /nonexistent-ward-src
 bad "--rw source missing" "/nonexistent-ward-src" --rw /nonexistent-ward-src:/data
 bad "--ro target relative" "relative|absolute|target" --ro /etc:relative/path
+# Network rules: each names the rule and its position.
+bad "wildcard without a name" "allow\\[0\\].*'\\*\\.'" --net 'allow=*.'
+bad "empty label" "allow\\[1\\].*a\\.\\.b" --net 'allow=ok.test,a..b'
+bad "port out of range" "allow\\[0\\].*70000" --net 'allow=x.test:70000'
+bad "CIDR with host bits" "allow\\[0\\].*10\\.1\\.2\\.3/24.*host bits" --net 'allow=10.1.2.3/24'
+bad "wildcard in the middle" "allow\\[0\\].*a\\.\\*\\.com" --net 'allow=a.*.com'
+bad "unknown --net mode" "network.*sideways" --net sideways
+bad "hosts entry not an address" "api\\.test.*1\\.2\\.3" --add-host api.test:1.2.3
+echo '{"network": {"mode": "allowlist"}}' >"$T_TMP/net-empty.json"
+bad "allowlist with no rule" "allowlist.*allow rule" --policy "$T_TMP/net-empty.json"
+echo '{"network": {"mode": "allowlist", "allow": ["ok.test", "bad..name"]}}' >"$T_TMP/net-bad.json"
+bad "policy rule, named with its position" "network.*allow\\[1\\].*bad\\.\\.name" --policy "$T_TMP/net-bad.json"
 # Host paths are never resolved through symlinks (a sandbox with a --rw
 # bind could have planted them): each names the path and the reason.
 mkdir -p "$T_TMP/real" && ln -s "$T_TMP/real" "$T_TMP/link" && echo 'print(1)' >"$T_TMP/real/a.py"

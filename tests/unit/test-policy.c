@@ -77,7 +77,7 @@ static void errors_name_the_place(void **state) {
         expect_error("{\"colour\":1}", "p.json: unknown key 'colour'");
         expect_error("{\"limits\":{\n  \"memory\": }", "p.json:2:");
         expect_error("[1]", "must be a JSON object");
-        expect_error("{\"network\":{\"mode\":\"all\"}}", "not a known mode");
+        expect_error("{\"network\":{\"mode\":\"all\"}}", "is not 'none' or 'allowlist'");
         expect_error("{\"env\":{\"1A\":\"x\"}}", "not a valid variable name");
         expect_error("{\"env\":{\"A\":1}}", "env.A");
         expect_error("{\"mounts\":[{\"source\":\"relative\"}]}", "mounts[0]");

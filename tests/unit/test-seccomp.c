@@ -13,18 +13,30 @@
 
 #include "jail/jail.h"
 
-static void test_compiled_program_matches_rules(void **state) {
-        (void)state;
+static void check_program(bool net, const struct sock_filter *compiled, size_t compiled_len) {
         ward_error err = {0};
         scmp_filter_ctx ctx = NULL;
-        assert_int_equal(seccomp_build(&ctx, &err), 0);
+        assert_int_equal(seccomp_build(&ctx, net, &err), 0);
         struct sock_filter *prog = NULL;
         size_t len = 0;
         assert_int_equal(seccomp_export_program(ctx, &prog, &len), 0);
         seccomp_release(ctx);
-        assert_int_equal(len, seccomp_program_len);
-        assert_memory_equal(prog, seccomp_program, len * sizeof *prog);
+        assert_int_equal(len, compiled_len);
+        assert_memory_equal(prog, compiled, len * sizeof *prog);
         free(prog);
+}
+
+static void test_compiled_program_matches_rules(void **state) {
+        (void)state;
+        check_program(false, seccomp_program, seccomp_program_len);
+}
+
+static void test_compiled_net_program_matches_rules(void **state) {
+        (void)state;
+        check_program(true, seccomp_program_net, seccomp_program_net_len);
+        /* Mediation changes the program: connect() must not be allowed. */
+        assert_true(seccomp_program_net_len != seccomp_program_len ||
+                    memcmp(seccomp_program_net, seccomp_program, seccomp_program_len * sizeof *seccomp_program) != 0);
 }
 
 static void test_program_checks_the_architecture_first(void **state) {
@@ -45,6 +57,7 @@ int main(void) {
         }
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_compiled_program_matches_rules),
+                cmocka_unit_test(test_compiled_net_program_matches_rules),
                 cmocka_unit_test(test_program_checks_the_architecture_first),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,734 @@
+/* Egress through the allowlist (see egress.h for the design). */
+#include "net/egress.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "basic/cleanup.h"
+#include "basic/fd.h"
+#include "basic/limits.h"
+#include "net/dns.h"
+#include "net/rules.h"
+
+/* ward's own addresses for allowed names: 198.18.0.0/15 (RFC 2544), which
+ * nothing routes; inside the sandbox nothing routes anywhere anyway. */
+#define FAKE_NET 0xc6120000u /* 198.18.0.0 */
+#define FAKE_MASK 0xfffe0000u
+#define NAMES_MAX 4096u
+#define RECORDS_MAX 1024u
+#define RELAY_BUF 65536u
+#define CONNECT_TIMEOUT_MS 10000
+#define DNS_TTL 60u
+
+typedef struct pipe_buf {
+        char data[RELAY_BUF];
+        size_t len, off;
+        bool eof;  /* the reading side reached its end */
+        bool shut; /* shutdown(SHUT_WR) sent to the writing side */
+} pipe_buf;
+
+typedef enum { CONN_PENDING, CONN_OPEN } conn_state;
+
+typedef struct conn {
+        conn_state state;
+        uint64_t notif_id;
+        int prog_fd; /* ward's copy of the program's socket, while pending */
+        int host;    /* connected to the destination, in ward's namespace */
+        int side;    /* accepted from the relay listener, in the sandbox's */
+        uint64_t deadline_ms;
+        size_t record; /* index into records, or RECORDS_MAX */
+        pipe_buf out;  /* sandbox -> host */
+        pipe_buf in;   /* host -> sandbox */
+} conn;
+
+typedef struct name_slot {
+        char s[NET_NAME_MAX + 1];
+} name_slot;
+
+typedef struct record {
+        char name[NET_NAME_MAX + 1];
+        char address[INET6_ADDRSTRLEN];
+        uint16_t port;
+        const char *protocol;
+        const char *verdict;
+        char rule[NET_NAME_MAX + 48];
+        char error[48];
+        uint64_t bytes_out, bytes_in;
+} record;
+
+struct egress {
+        net_rules *rules;
+        const policy_net *pn;
+        result *res;
+        int notify_fd, dns_fd, relay_fd;
+        struct sockaddr_in relay_addr;
+        name_slot *names; /* fake address i+1 -> name */
+        size_t n_names;
+        conn **conns;
+        size_t n_conns, max_conns;
+        uint64_t connections, bytes_out, bytes_in;
+        const char *limit_hit;
+        record *records;
+        size_t n_records;
+        uint64_t records_dropped;
+};
+
+static uint64_t now_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int egress_new(const policy_net *pn, result *res, egress **ret, ward_error *err) {
+        egress *e = calloc(1, sizeof *e);
+        if (!e)
+                return err_set(err, -ENOMEM, "out of memory");
+        e->pn = pn;
+        e->res = res;
+        e->notify_fd = e->dns_fd = e->relay_fd = -1;
+        e->max_conns = pn->max_connections < WARD_NET_CONNECTIONS_MAX ? pn->max_connections : WARD_NET_CONNECTIONS_MAX;
+        e->rules = calloc(1, sizeof *e->rules);
+        e->names = calloc(NAMES_MAX, sizeof *e->names);
+        e->conns = calloc(e->max_conns, sizeof(conn *));
+        e->records = calloc(RECORDS_MAX, sizeof *e->records);
+        if (!e->rules || !e->names || !e->conns || !e->records) {
+                egress_free(e);
+                return err_set(err, -ENOMEM, "out of memory");
+        }
+        int r = 0;
+        for (size_t i = 0; r >= 0 && i < pn->n_allow; i++)
+                r = net_rule_parse(pn->allow[i], "allow", i, &e->rules->allow[e->rules->n_allow++], err);
+        for (size_t i = 0; r >= 0 && i < pn->n_deny; i++)
+                r = net_rule_parse(pn->deny[i], "deny", i, &e->rules->deny[e->rules->n_deny++], err);
+        for (size_t i = 0; r >= 0 && i < pn->n_hosts; i++) {
+                char name[NET_NAME_MAX + 1];
+                const char *eq = strchr(pn->hosts[i], '=');
+                snprintf(name, sizeof name, "%.*s", (int)(eq - pn->hosts[i]), pn->hosts[i]);
+                r = net_host_add(e->rules, name, eq + 1, err);
+        }
+        if (r < 0) {
+                egress_free(e);
+                return r;
+        }
+        *ret = e;
+        return 0;
+}
+
+static void conn_free(conn *c) {
+        if (!c)
+                return;
+        if (c->prog_fd >= 0)
+                close(c->prog_fd);
+        if (c->host >= 0)
+                close(c->host);
+        if (c->side >= 0)
+                close(c->side);
+        free(c);
+}
+
+void egress_free(egress *e) {
+        if (!e)
+                return;
+        for (size_t i = 0; i < e->n_conns; i++)
+                conn_free(e->conns[i]);
+        if (e->dns_fd >= 0)
+                close(e->dns_fd);
+        if (e->relay_fd >= 0)
+                close(e->relay_fd);
+        free(e->conns);
+        free(e->names);
+        free(e->rules);
+        free(e->records);
+        free(e);
+}
+
+void egress_attach(egress *e, int notify_fd, int dns_fd, int relay_fd) {
+        e->notify_fd = notify_fd;
+        e->dns_fd = dns_fd;
+        e->relay_fd = relay_fd;
+        socklen_t len = sizeof e->relay_addr;
+        if (relay_fd >= 0 && getsockname(relay_fd, (struct sockaddr *)&e->relay_addr, &len) < 0)
+                memset(&e->relay_addr, 0, sizeof e->relay_addr);
+}
+
+bool egress_wants(const struct seccomp_notif *req) {
+        return req->data.nr == SYS_connect || req->data.nr == SYS_sendto;
+}
+
+static void respond(egress *e, uint64_t id, int error, bool cont) {
+        struct seccomp_notif_resp r = {
+                .id = id,
+                .error = error,
+                .val = 0,
+                .flags = cont ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0,
+        };
+        (void)ioctl(e->notify_fd, SECCOMP_IOCTL_NOTIF_SEND, &r); /* ENOENT: the caller is gone */
+}
+
+static record *new_record(egress *e, const char *name, const net_addr *a, uint16_t port, const char *protocol) {
+        if (e->n_records >= RECORDS_MAX) {
+                e->records_dropped++;
+                return NULL;
+        }
+        record *rec = &e->records[e->n_records++];
+        snprintf(rec->name, sizeof rec->name, "%s", name ? name : "");
+        if (a)
+                net_addr_format(a, rec->address, sizeof rec->address);
+        rec->port = port;
+        rec->protocol = protocol;
+        return rec;
+}
+
+/* One refused attempt: an event (aggregated by destination) and a record. */
+static void refuse(egress *e, uint64_t id, int error, const char *name, const net_addr *a, uint16_t port,
+                   const char *protocol, const char *why, const net_rule *rule) {
+        char addr[INET6_ADDRSTRLEN] = "", ev[192];
+        if (a)
+                net_addr_format(a, addr, sizeof addr);
+        snprintf(ev, sizeof ev, "%s %s%s%s%s:%u %s", protocol, name ? name : "", name && a ? " (" : "", addr,
+                 name && a ? ")" : "", port, why);
+        result_event(e->res, "network_refused", ev, 1);
+        record *rec = new_record(e, name, a, port, protocol);
+        if (rec) {
+                rec->verdict = why;
+                if (rule)
+                        snprintf(rec->rule, sizeof rec->rule, "%s", rule->text);
+        }
+        respond(e, id, error, false);
+}
+
+/* The sockaddr the program passed, read from its memory. */
+static int read_sockaddr(pid_t pid, uint64_t ptr, uint64_t len, struct sockaddr_storage *ret, socklen_t *ret_len) {
+        if (len == 0 || ptr == 0)
+                return -EINVAL;
+        if (len > sizeof *ret)
+                len = sizeof *ret;
+        memset(ret, 0, sizeof *ret);
+        struct iovec local = {.iov_base = ret, .iov_len = (size_t)len};
+        // NOLINTNEXTLINE(performance-no-int-to-ptr): an address in the program's memory, not ours
+        struct iovec remote = {.iov_base = (void *)(uintptr_t)ptr, .iov_len = (size_t)len};
+        ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+        if (n < 0)
+                return -errno;
+        if (n < (ssize_t)sizeof(sa_family_t))
+                return -EFAULT;
+        *ret_len = (socklen_t)n;
+        return 0;
+}
+
+/* The program's socket, as a copy of ward's own (pidfd_getfd). */
+static int take_fd(pid_t tid, int fd) {
+        /* The notification names a thread; pidfd_open wants the process. */
+        char path[64];
+        _cleanup_free_ char *status = NULL;
+        snprintf(path, sizeof path, "/proc/%ld/status", (long)tid);
+        int r = fd_read_file(path, 16384, &status, NULL);
+        if (r < 0)
+                return r;
+        const char *tg = strstr(status, "\nTgid:");
+        long tgid = tg ? strtol(tg + 6, NULL, 10) : 0;
+        if (tgid <= 0)
+                return -ESRCH;
+        _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)tgid, 0);
+        if (pidfd < 0)
+                return -errno;
+        int copy = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+        return copy < 0 ? -errno : copy;
+}
+
+static bool is_fake(const net_addr *a, size_t *ret_index) {
+        if (a->family != AF_INET)
+                return false;
+        uint32_t v = ntohl(a->v4.s_addr);
+        if ((v & FAKE_MASK) != FAKE_NET || v == FAKE_NET)
+                return false;
+        *ret_index = (size_t)(v - FAKE_NET - 1);
+        return true;
+}
+
+static bool is_local(const net_addr *a) {
+        if (a->family == AF_INET)
+                return (ntohl(a->v4.s_addr) >> 24) == 127;
+        return IN6_IS_ADDR_LOOPBACK(&a->v6);
+}
+
+/* The address on the host for an allowed name: the policy's hosts entry,
+ * or the host's resolver (IPv4). */
+static int resolve(egress *e, const char *name, net_addr *ret, bool *ret_from_hosts) {
+        const net_host *h = net_rules_host(e->rules, name);
+        if (h) {
+                *ret = h->addr;
+                *ret_from_hosts = true;
+                return 0;
+        }
+        *ret_from_hosts = false;
+        struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM};
+        struct addrinfo *ai = NULL;
+        if (getaddrinfo(name, NULL, &hints, &ai) != 0 || !ai)
+                return -EHOSTUNREACH;
+        ret->family = AF_INET;
+        ret->v4 = ((struct sockaddr_in *)ai->ai_addr)->sin_addr;
+        freeaddrinfo(ai);
+        return 0;
+}
+
+static void start_connect(egress *e, const struct seccomp_notif *req, int prog_fd, const char *name,
+                          const net_addr *dest, uint16_t port, const net_rule *rule) {
+        if (e->n_conns >= e->max_conns || e->connections >= e->pn->max_connections) {
+                if (!e->limit_hit)
+                        e->limit_hit = "connections";
+                close(prog_fd);
+                refuse(e, req->id, -ECONNREFUSED, name, dest, port, "tcp", "limit", rule);
+                return;
+        }
+        conn *c = calloc(1, sizeof *c);
+        if (!c) {
+                close(prog_fd);
+                respond(e, req->id, -ENOMEM, false);
+                return;
+        }
+        c->prog_fd = prog_fd;
+        c->side = -1;
+        c->notif_id = req->id;
+        c->record = RECORDS_MAX;
+        c->deadline_ms = now_ms() + CONNECT_TIMEOUT_MS;
+        c->host = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr = dest->v4};
+        int err = c->host < 0 ? errno : 0;
+        if (!err && connect(c->host, (struct sockaddr *)&sin, sizeof sin) < 0 && errno != EINPROGRESS)
+                err = errno;
+        record *rec = new_record(e, name, dest, port, "tcp");
+        if (rec) {
+                rec->verdict = "allowed";
+                if (rule)
+                        snprintf(rec->rule, sizeof rec->rule, "%s", rule->text);
+                c->record = (size_t)(rec - e->records);
+        }
+        if (err) {
+                if (rec)
+                        snprintf(rec->error, sizeof rec->error, "%s", strerror(err));
+                respond(e, req->id, -err, false);
+                conn_free(c);
+                return;
+        }
+        e->connections++;
+        e->conns[e->n_conns++] = c;
+}
+
+static void handle_connect(egress *e, const struct seccomp_notif *req) {
+        struct sockaddr_storage ss;
+        socklen_t len = 0;
+        int fd = (int)req->data.args[0];
+        int r = read_sockaddr((pid_t)req->pid, req->data.args[1], req->data.args[2], &ss, &len);
+        /* The memory was read from the thread the notification names:
+         * still the same request? */
+        if (r < 0 || ioctl(e->notify_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0) {
+                respond(e, req->id, r < 0 ? r : -ESRCH, false);
+                return;
+        }
+        net_addr a = {.family = ss.ss_family};
+        uint16_t port = 0;
+        if (ss.ss_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+                a.v4 = ((struct sockaddr_in *)&ss)->sin_addr;
+                port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        } else if (ss.ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+                a.v6 = ((struct sockaddr_in6 *)&ss)->sin6_addr;
+                port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+        } else {
+                /* Unix, netlink, AF_UNSPEC (disconnect): nothing leaves the
+                 * sandbox's namespace that way. */
+                respond(e, req->id, 0, true);
+                return;
+        }
+        /* Inside the sandbox's namespace: its own loopback. Letting the
+         * kernel go on is safe even if another thread changes the address
+         * meanwhile: there is no route out of that namespace. */
+        if (is_local(&a)) {
+                respond(e, req->id, 0, true);
+                return;
+        }
+        int prog_fd = take_fd((pid_t)req->pid, fd);
+        if (prog_fd < 0) {
+                respond(e, req->id, prog_fd == -EBADF ? -EBADF : -ENOTSOCK, false);
+                return;
+        }
+        int type = 0;
+        socklen_t tl = sizeof type;
+        if (getsockopt(prog_fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0) {
+                close(prog_fd);
+                respond(e, req->id, -ENOTSOCK, false);
+                return;
+        }
+        size_t idx;
+        const char *name = is_fake(&a, &idx) && idx < e->n_names ? e->names[idx].s : NULL;
+        if (type != SOCK_STREAM) {
+                close(prog_fd);
+                refuse(e, req->id, -EPERM, name, name ? NULL : &a, port, "udp", "not_allowed", NULL);
+                return;
+        }
+        if (a.family != AF_INET) {
+                close(prog_fd);
+                refuse(e, req->id, -ECONNREFUSED, NULL, &a, port, "tcp", "ipv6_not_supported", NULL);
+                return;
+        }
+        net_addr dest = a;
+        bool from_hosts = false;
+        if (name && resolve(e, name, &dest, &from_hosts) < 0) {
+                close(prog_fd);
+                refuse(e, req->id, -EHOSTUNREACH, name, NULL, port, "tcp", "unresolved", NULL);
+                return;
+        }
+        if (!name && is_fake(&a, &idx)) {
+                close(prog_fd);
+                refuse(e, req->id, -ECONNREFUSED, NULL, &a, port, "tcp", "unknown_address", NULL);
+                return;
+        }
+        const net_rule *rule = NULL;
+        net_verdict v = net_rules_check(e->rules, name, &dest, port, &rule);
+        /* A hosts entry names its address explicitly: that is the policy
+         * saying that this internal address is meant. */
+        if (v == NET_DENY_INTERNAL && from_hosts)
+                v = NET_ALLOW;
+        if (v != NET_ALLOW) {
+                close(prog_fd);
+                refuse(e, req->id, -ECONNREFUSED, name, &dest, port, "tcp", net_verdict_name(v), rule);
+                return;
+        }
+        start_connect(e, req, prog_fd, name, &dest, port, rule);
+}
+
+static void handle_sendto(egress *e, const struct seccomp_notif *req) {
+        struct sockaddr_storage ss;
+        socklen_t len = 0;
+        int r = read_sockaddr((pid_t)req->pid, req->data.args[4], req->data.args[5], &ss, &len);
+        if (r < 0 || ioctl(e->notify_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0) {
+                respond(e, req->id, r < 0 ? r : -ESRCH, false);
+                return;
+        }
+        net_addr a = {.family = ss.ss_family};
+        uint16_t port = 0;
+        if (ss.ss_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+                a.v4 = ((struct sockaddr_in *)&ss)->sin_addr;
+                port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        } else if (ss.ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+                a.v6 = ((struct sockaddr_in6 *)&ss)->sin6_addr;
+                port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+        } else {
+                respond(e, req->id, 0, true);
+                return;
+        }
+        if (is_local(&a)) {
+                respond(e, req->id, 0, true);
+                return;
+        }
+        /* Datagrams leave the sandbox only as DNS to ward. */
+        refuse(e, req->id, -EPERM, NULL, &a, port, "udp", "not_allowed", NULL);
+}
+
+void egress_notify(egress *e, const struct seccomp_notif *req) {
+        if (req->data.nr == SYS_connect)
+                handle_connect(e, req);
+        else
+                handle_sendto(e, req);
+}
+
+/* ---- DNS ---- */
+
+static size_t name_index(egress *e, const char *name) {
+        for (size_t i = 0; i < e->n_names; i++)
+                if (strcmp(e->names[i].s, name) == 0)
+                        return i;
+        if (e->n_names >= NAMES_MAX)
+                return NAMES_MAX;
+        snprintf(e->names[e->n_names].s, sizeof e->names[0].s, "%s", name);
+        return e->n_names++;
+}
+
+static void answer_dns(egress *e) {
+        for (int round = 0; round < 64; round++) {
+                uint8_t pkt[DNS_UDP_MAX], out[DNS_UDP_MAX];
+                struct sockaddr_storage from;
+                socklen_t fl = sizeof from;
+                ssize_t n = recvfrom(e->dns_fd, pkt, sizeof pkt, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+                if (n < 0)
+                        return;
+                dns_query q;
+                memset(&q, 0, sizeof q);
+                long len;
+                if (dns_parse_query(pkt, (size_t)n, &q) < 0) {
+                        result_event(e->res, "dns_refused", "malformed query", 1);
+                        len = dns_build_error(&q, DNS_RCODE_FORMERR, out, sizeof out);
+                } else if (q.qclass != DNS_CLASS_IN || !q.name[0]) {
+                        len = dns_build_answer(&q, DNS_RCODE_REFUSED, NULL, 0, 0, out, sizeof out);
+                } else if (!net_rules_name_allowed(e->rules, q.name)) {
+                        char ev[192];
+                        snprintf(ev, sizeof ev, "%s not_allowed", q.name);
+                        result_event(e->res, "dns_refused", ev, 1);
+                        len = dns_build_answer(&q, DNS_RCODE_NXDOMAIN, NULL, 0, 0, out, sizeof out);
+                } else {
+                        size_t i = name_index(e, q.name);
+                        net_addr fake = {.family = AF_INET};
+                        fake.v4.s_addr = htonl(FAKE_NET + 1 + (uint32_t)i);
+                        result_event(e->res, "dns", q.name, 1);
+                        /* A for A and ANY; other types: the name exists and
+                         * has no such record. */
+                        bool a = q.qtype == DNS_TYPE_A || q.qtype == DNS_TYPE_ANY;
+                        if (i == NAMES_MAX)
+                                len = dns_build_answer(&q, DNS_RCODE_SERVFAIL, NULL, 0, 0, out, sizeof out);
+                        else
+                                len = dns_build_answer(&q, DNS_RCODE_OK, &fake, a ? 1 : 0, DNS_TTL, out, sizeof out);
+                }
+                if (len > 0)
+                        (void)sendto(e->dns_fd, out, (size_t)len, MSG_DONTWAIT, (struct sockaddr *)&from, fl);
+        }
+}
+
+/* ---- relaying ---- */
+
+static void finish_connect(egress *e, conn *c) {
+        int err = 0;
+        socklen_t el = sizeof err;
+        if (getsockopt(c->host, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
+                err = errno;
+        record *rec = c->record < RECORDS_MAX ? &e->records[c->record] : NULL;
+        int r = 0;
+        if (!err) {
+                /* Connect the program's own socket to the relay listener, in
+                 * its namespace; its O_NONBLOCK decides what it sees. */
+                r = connect(c->prog_fd, (struct sockaddr *)&e->relay_addr, sizeof e->relay_addr);
+                if (r < 0 && errno != EINPROGRESS)
+                        err = errno;
+        }
+        if (!err) {
+                struct sockaddr_storage mine;
+                socklen_t ml = sizeof mine;
+                if (getsockname(c->prog_fd, (struct sockaddr *)&mine, &ml) < 0)
+                        err = errno;
+                /* Accept until the peer is the program's socket: the program
+                 * may have connected to the listener itself. */
+                for (int tries = 0; !err && tries < 16; tries++) {
+                        struct pollfd pfd = {.fd = e->relay_fd, .events = POLLIN};
+                        if (poll(&pfd, 1, 1000) <= 0) {
+                                err = ETIMEDOUT;
+                                break;
+                        }
+                        struct sockaddr_storage peer;
+                        socklen_t pl = sizeof peer;
+                        int s = accept4(e->relay_fd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                        if (s < 0)
+                                continue;
+                        if (pl == ml && memcmp(&peer, &mine, ml) == 0) {
+                                c->side = s;
+                                break;
+                        }
+                        result_event(e->res, "network_refused", "a connection to ward's relay from inside", 1);
+                        close(s);
+                }
+                if (!err && c->side < 0)
+                        err = ECONNREFUSED;
+        }
+        if (err) {
+                if (rec)
+                        snprintf(rec->error, sizeof rec->error, "%s", strerror(err));
+                respond(e, c->notif_id, -err, false);
+                close(c->host);
+                c->host = -1;
+        } else {
+                respond(e, c->notif_id, r < 0 ? -EINPROGRESS : 0, false);
+                if (rec) {
+                        char ev[192];
+                        snprintf(ev, sizeof ev, "tcp %s%s%s%s:%u", rec->name, rec->name[0] ? " (" : "", rec->address,
+                                 rec->name[0] ? ")" : "", rec->port);
+                        result_event(e->res, "network_connected", ev, 1);
+                }
+                c->state = CONN_OPEN;
+        }
+        close(c->prog_fd);
+        c->prog_fd = -1;
+}
+
+/* Moves bytes from `from` into b, and from b to `to`. */
+static void pump(egress *e, conn *c, pipe_buf *b, int from, int to, bool outbound) {
+        /* Past a limit nothing more moves: the run is ending. */
+        if (e->limit_hit)
+                return;
+        if (!b->eof && b->len == 0) {
+                ssize_t n = read(from, b->data, sizeof b->data);
+                if (n > 0) {
+                        b->len = (size_t)n;
+                        b->off = 0;
+                } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+                        b->eof = true;
+                }
+        }
+        while (b->off < b->len) {
+                ssize_t n = write(to, b->data + b->off, b->len - b->off);
+                if (n < 0) {
+                        if (errno != EAGAIN && errno != EINTR) {
+                                b->eof = true; /* the other side is gone */
+                                b->off = b->len;
+                        }
+                        break;
+                }
+                b->off += (size_t)n;
+                record *rec = c->record < RECORDS_MAX ? &e->records[c->record] : NULL;
+                if (outbound) {
+                        e->bytes_out += (uint64_t)n;
+                        if (rec)
+                                rec->bytes_out += (uint64_t)n;
+                        if (e->bytes_out > e->pn->max_bytes_out && !e->limit_hit)
+                                e->limit_hit = "bytes_out";
+                } else {
+                        e->bytes_in += (uint64_t)n;
+                        if (rec)
+                                rec->bytes_in += (uint64_t)n;
+                        if (e->bytes_in > e->pn->max_bytes_in && !e->limit_hit)
+                                e->limit_hit = "bytes_in";
+                }
+        }
+        if (b->off == b->len)
+                b->len = b->off = 0;
+        if (b->eof && b->len == 0 && !b->shut) {
+                (void)shutdown(to, SHUT_WR);
+                b->shut = true;
+        }
+}
+
+size_t egress_max_fds(const egress *e) {
+        return 1 + 2 * e->max_conns;
+}
+
+size_t egress_poll_fill(egress *e, struct pollfd *pf, size_t max) {
+        size_t n = 0;
+        if (e->dns_fd >= 0 && n < max)
+                pf[n++] = (struct pollfd){.fd = e->dns_fd, .events = POLLIN};
+        for (size_t i = 0; i < e->n_conns && n + 2 <= max; i++) {
+                conn *c = e->conns[i];
+                if (c->state == CONN_PENDING) {
+                        pf[n++] = (struct pollfd){.fd = c->host, .events = POLLOUT};
+                        pf[n++] = (struct pollfd){.fd = -1};
+                        continue;
+                }
+                int hs = 0, ss = 0;
+                if (!c->out.eof && c->out.len == 0)
+                        ss |= POLLIN;
+                if (c->out.len)
+                        hs |= POLLOUT;
+                if (!c->in.eof && c->in.len == 0)
+                        hs |= POLLIN;
+                if (c->in.len)
+                        ss |= POLLOUT;
+                pf[n++] = (struct pollfd){.fd = c->host, .events = (short)hs};
+                pf[n++] = (struct pollfd){.fd = c->side, .events = (short)ss};
+        }
+        return n;
+}
+
+int egress_timeout_ms(const egress *e) {
+        uint64_t now = now_ms();
+        int best = -1;
+        for (size_t i = 0; i < e->n_conns; i++) {
+                const conn *c = e->conns[i];
+                if (c->state != CONN_PENDING)
+                        continue;
+                int left = c->deadline_ms > now ? (int)(c->deadline_ms - now) : 0;
+                if (best < 0 || left < best)
+                        best = left;
+        }
+        return best;
+}
+
+void egress_poll_done(egress *e, const struct pollfd *pf, size_t n) {
+        size_t k = 0;
+        if (e->dns_fd >= 0 && k < n) {
+                if (pf[k].revents)
+                        answer_dns(e);
+                k++;
+        }
+        uint64_t now = now_ms();
+        for (size_t i = 0; i < e->n_conns; i++, k += 2) {
+                conn *c = e->conns[i];
+                int hr = k < n ? pf[k].revents : 0, sr = k + 1 < n ? pf[k + 1].revents : 0;
+                if (c->state == CONN_PENDING) {
+                        if (hr)
+                                finish_connect(e, c);
+                        else if (now >= c->deadline_ms) {
+                                record *rec = c->record < RECORDS_MAX ? &e->records[c->record] : NULL;
+                                if (rec)
+                                        snprintf(rec->error, sizeof rec->error, "%s", strerror(ETIMEDOUT));
+                                respond(e, c->notif_id, -ETIMEDOUT, false);
+                                close(c->host);
+                                c->host = -1;
+                        }
+                        continue;
+                }
+                if (hr || sr) {
+                        pump(e, c, &c->out, c->side, c->host, true);
+                        pump(e, c, &c->in, c->host, c->side, false);
+                }
+        }
+        /* Drop what is over: a failed connect, or both directions shut. */
+        size_t w = 0;
+        for (size_t i = 0; i < e->n_conns; i++) {
+                conn *c = e->conns[i];
+                bool done = c->host < 0 || (c->out.shut && c->in.shut);
+                if (done)
+                        conn_free(c);
+                else
+                        e->conns[w++] = c;
+        }
+        e->n_conns = w;
+}
+
+const char *egress_limit_hit(const egress *e) {
+        return e->limit_hit;
+}
+
+json_t *egress_to_json(const egress *e) {
+        json_t *o = json_object(), *list = json_array();
+        int bad = !o || !list;
+        for (size_t i = 0; !bad && i < e->n_records; i++) {
+                const record *r = &e->records[i];
+                json_t *c = json_object();
+                bad |= !c;
+                if (bad)
+                        break;
+                bad |= json_object_set_new(c, "name", r->name[0] ? json_string(r->name) : json_null());
+                bad |= json_object_set_new(c, "address", r->address[0] ? json_string(r->address) : json_null());
+                bad |= json_object_set_new(c, "port", json_integer(r->port));
+                bad |= json_object_set_new(c, "protocol", json_string(r->protocol));
+                bad |= json_object_set_new(c, "verdict", json_string(r->verdict ? r->verdict : "allowed"));
+                bad |= json_object_set_new(c, "rule", r->rule[0] ? json_string(r->rule) : json_null());
+                bad |= json_object_set_new(c, "error", r->error[0] ? json_string(r->error) : json_null());
+                bad |= json_object_set_new(c, "bytes_out", json_integer((json_int_t)r->bytes_out));
+                bad |= json_object_set_new(c, "bytes_in", json_integer((json_int_t)r->bytes_in));
+                bad |= json_array_append_new(list, c);
+        }
+        if (bad) {
+                json_decref(o);
+                json_decref(list);
+                return NULL;
+        }
+        bad |= json_object_set_new(o, "mode", json_string("allowlist"));
+        bad |= json_object_set_new(o, "connections", list);
+        bad |= json_object_set_new(o, "connections_dropped", json_integer((json_int_t)e->records_dropped));
+        bad |= json_object_set_new(o, "bytes_out", json_integer((json_int_t)e->bytes_out));
+        bad |= json_object_set_new(o, "bytes_in", json_integer((json_int_t)e->bytes_in));
+        if (bad) {
+                json_decref(o);
+                return NULL;
+        }
+        return o;
+}

@@ -1,0 +1,162 @@
+#!/bin/bash
+# --net allow=...: ward's allowlist. An HTTP server and a TCP echo server on
+# the host's 127.0.0.1 are reached through hosts names. What must hold,
+# judged from the result: an allowed destination works from curl, Python
+# and Node with no proxy settings; another port of the same host, a name
+# not on the list, the host's loopback by address, the cloud metadata
+# address, an outside DNS server (UDP and TCP) and other UDP all fail at
+# once; byte and connection limits end the run as network_limit; every
+# attempt is an event, and the result lists the connections.
+source "$(dirname "$0")/../helpers/lib.sh"
+need curl
+need node
+
+# The servers: HTTP (a 1 KiB page and a 4 MiB file) and TCP echo.
+mkdir -p "$T_TMP/www"
+head -c 1024 /dev/zero | tr '\0' 'w' >"$T_TMP/www/page"
+head -c 4M /dev/urandom >"$T_TMP/www/big"
+/usr/bin/python3 - "$T_TMP/www" "$T_TMP/ports" <<'PY' &
+import http.server, socket, socketserver, sys, threading, os, functools
+os.chdir(sys.argv[1])
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *a): pass
+httpd = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Quiet)
+echo = socket.socket(); echo.bind(("127.0.0.1", 0)); echo.listen(16)
+def echo_one(c):
+    for d in iter(lambda: c.recv(65536), b""):
+        c.sendall(d)
+    c.close()
+def serve_echo():
+    while True:
+        c, _ = echo.accept()
+        threading.Thread(target=echo_one, args=(c,), daemon=True).start()
+threading.Thread(target=serve_echo, daemon=True).start()
+with open(sys.argv[2] + ".tmp", "w") as f:
+    f.write("%d %d\n" % (httpd.server_address[1], echo.getsockname()[1]))
+os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+httpd.serve_forever()
+PY
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null; rm -rf "$T_TMP"' EXIT
+for _ in $(seq 50); do [ -s "$T_TMP/ports" ] && break; sleep 0.1; done
+read -r HTTP ECHO <"$T_TMP/ports" || { fail "the test servers did not start"; done_testing; }
+
+NET=(--net "allow=api.test:$HTTP,echo.test:$ECHO" --add-host api.test:127.0.0.1 --add-host echo.test:127.0.0.1)
+URL="http://api.test:$HTTP/page"
+
+# curl, with no proxy variables anywhere.
+run_json "${NET[@]}" -- curl -sS --max-time 10 "$URL"
+expect_status ok
+expect_eq "curl fetched the page" "$(j '.stdout | length')" 1024
+expect_eq "protections name the mode" "$(j '.protections | index("net-allowlist") != null')" true
+expect_eq "the connection is listed" "$(j '.network.connections[0] | [.name, .address, .port, .verdict] | join(" ")')" \
+  "api.test 127.0.0.1 $HTTP allowed"
+expect_eq "bytes in are counted" "$(j '.network.bytes_in > 1024')" true
+expect_eq "the DNS query is an event" "$(j '[.events[] | select(.type == "dns" and .detail == "api.test")] | length')" 1
+
+# Python's urllib and socket.create_connection; the echo server.
+run_json "${NET[@]}" --lang python -c "
+import socket, urllib.request
+print(len(urllib.request.urlopen('$URL', timeout=10).read()))
+c = socket.create_connection(('echo.test', $ECHO), timeout=10)
+c.sendall(b'ping'); print(c.recv(10).decode())
+"
+expect_status ok
+expect_eq "python: urllib and the echo server" "$(j .stdout)" "1024
+ping"
+
+# Node's net.connect and fetch.
+run_json "${NET[@]}" --lang node -c "
+const net = require('net');
+fetch('$URL').then(r => r.text()).then(t => {
+  console.log(t.length);
+  const s = net.connect($ECHO, 'echo.test', () => s.write('pong'));
+  s.on('data', d => { console.log(d.toString()); s.end(); });
+}).catch(e => { console.log('ERR', e.cause || e); });
+"
+expect_status ok
+expect_eq "node: fetch and net.connect" "$(j .stdout)" "1024
+pong"
+
+# A 4 MiB transfer arrives intact.
+run_json "${NET[@]}" -- sh -c "curl -sS --max-time 20 http://api.test:$HTTP/big | sha256sum | cut -d' ' -f1"
+expect_eq "a 4 MiB download through the relay" "$(j .stdout)" "$(sha256sum "$T_TMP/www/big" | cut -d' ' -f1)"
+
+# What must fail, and fail at once.
+read -r -d '' PROBE <<PY
+import socket, time
+def t(what, f):
+    start = time.monotonic()
+    try:
+        f(); r = "connected"
+    except socket.gaierror: r = "unresolved"
+    except ConnectionRefusedError: r = "refused"
+    except PermissionError: r = "denied"
+    except OSError as e: r = "error %d" % e.errno
+    print(what, r, "slow" if time.monotonic() - start > 2 else "fast")
+t("other-port", lambda: socket.create_connection(("api.test", $ECHO), timeout=5))
+t("unlisted", lambda: socket.create_connection(("evil.test", 80), timeout=5))
+t("host-loopback", lambda: socket.create_connection(("127.0.0.1", $HTTP), timeout=5))
+t("metadata", lambda: socket.create_connection(("169.254.169.254", 80), timeout=5))
+t("dns-tcp", lambda: socket.create_connection(("8.8.8.8", 53), timeout=5))
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+t("dns-udp", lambda: u.sendto(b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01", ("8.8.8.8", 53)))
+t("udp-connect", lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).connect(("1.1.1.1", 443)))
+PY
+run_json "${NET[@]}" --lang python -c "$PROBE"
+expect_status ok
+expect_eq "refusals" "$(j .stdout)" "other-port refused fast
+unlisted unresolved fast
+host-loopback refused fast
+metadata refused fast
+dns-tcp refused fast
+dns-udp denied fast
+udp-connect denied fast"
+ev() { j "[.events[] | select(.type == \"$1\" and (.detail | test(\"$2\")))] | length"; }
+expect_eq "event: other port" "$(ev network_refused "api.test .*:$ECHO not_allowed")" 1
+expect_eq "event: unlisted name" "$(ev dns_refused 'evil.test not_allowed')" 1
+expect_eq "event: metadata" "$(ev network_refused '169.254.169.254:80')" 1
+expect_eq "event: outside DNS over TCP" "$(ev network_refused 'tcp 8.8.8.8:53')" 1
+expect_eq "event: outside DNS over UDP" "$(ev network_refused 'udp 8.8.8.8:53')" 1
+expect_eq "the refused attempts are listed (not the sandbox's own loopback)" \
+  "$(j '[.network.connections[] | select(.verdict != "allowed")] | length')" 5
+
+# A name allowed by a rule that the host resolves to an internal address
+# is refused unless the policy names the address: this host's own name,
+# where the host resolves it to a private or loopback address.
+H=$(hostname)
+HADDR=$(getent ahostsv4 "$H" 2>/dev/null | awk 'NR == 1 { print $1 }')
+if [[ "$HADDR" =~ ^(10\.|127\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.) ]] && [ "$H" != ward ]; then
+  run_json --net "allow=$H" --lang python -c "
+import socket
+try: socket.create_connection(('$H', $HTTP), timeout=5); print('connected')
+except OSError as e: print('refused', e.errno)"
+  expect_eq "a name the host resolves to $HADDR" "$(j .stdout)" "refused 111"
+  expect_eq "its event says internal" "$(ev network_refused "$H .*internal")" 1
+else
+  echo "note [$T_NAME]: '$H' does not resolve to an internal IPv4 address here; the internal-name check did not run" >&2
+fi
+
+# Limits end the run as network_limit.
+cat >"$T_TMP/limits.json" <<JSON
+{"network": {"mode": "allowlist", "allow": ["api.test:$HTTP"], "hosts": {"api.test": "127.0.0.1"},
+             "max_bytes_in": "1M"}}
+JSON
+run_json --policy "$T_TMP/limits.json" -- curl -sS -o /dev/null --max-time 20 "http://api.test:$HTTP/big"
+expect_status network_limit
+expect_eq "the limit is named" "$(j '[.events[] | select(.type == "limit")][0].limit')" network_bytes_in
+cat >"$T_TMP/conns.json" <<JSON
+{"network": {"mode": "allowlist", "allow": ["api.test:$HTTP"], "hosts": {"api.test": "127.0.0.1"},
+             "max_connections": 2}}
+JSON
+run_json --policy "$T_TMP/conns.json" -- sh -c "for i in 1 2 3 4; do curl -sS -o /dev/null --max-time 5 $URL; done; sleep 5"
+expect_status network_limit
+expect_eq "the connection limit is named" "$(j '[.events[] | select(.type == "limit")][0].limit')" network_connections
+
+# Without --net, the same program reaches nothing and the mode says none.
+run_json -- curl -sS --max-time 5 "$URL"
+expect_eq "default: no network" "$(j '.protections | index("net-none") != null')" true
+expect_ne "default: curl fails" "$(j .exit_code)" 0
+
+expect_no_cgroups
+done_testing
