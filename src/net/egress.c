@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -28,15 +29,20 @@
 #define FAKE_MASK 0xfffe0000u
 #define NAMES_MAX 4096u
 #define RECORDS_MAX 1024u
-#define RELAY_BUF 65536u
+#define RELAY_PIPE (1u << 20)
 #define CONNECT_TIMEOUT_MS 10000
 #define DNS_TTL 60u
 
+/* One direction of a relayed connection: a kernel pipe between the two
+ * sockets. Bytes move by splice(2) and never pass through ward's memory:
+ * with a copy through a buffer, the relay, not the network, would be the
+ * limit of a large transfer. */
 typedef struct pipe_buf {
-        char data[RELAY_BUF];
-        size_t len, off;
-        bool eof;  /* the reading side reached its end */
-        bool shut; /* shutdown(SHUT_WR) sent to the writing side */
+        int p[2];
+        size_t pending; /* bytes in the pipe */
+        size_t cap;     /* the pipe's size */
+        bool eof;       /* the reading side reached its end */
+        bool shut;      /* shutdown(SHUT_WR) sent to the writing side */
 } pipe_buf;
 
 typedef enum { CONN_PENDING, CONN_OPEN } conn_state;
@@ -99,6 +105,13 @@ int egress_new(const policy_net *pn, result *res, egress **ret, ward_error *err)
         e->res = res;
         e->notify_fd = e->dns_fd = e->relay_fd = -1;
         e->max_conns = pn->max_connections < WARD_NET_CONNECTIONS_MAX ? pn->max_connections : WARD_NET_CONNECTIONS_MAX;
+        /* Six fds per relayed connection: ward may need more than the
+         * usual soft limit of 1024. The hard limit stays what it is. */
+        struct rlimit nofile;
+        if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+                nofile.rlim_cur = nofile.rlim_max;
+                (void)setrlimit(RLIMIT_NOFILE, &nofile);
+        }
         e->rules = calloc(1, sizeof *e->rules);
         e->names = calloc(NAMES_MAX, sizeof *e->names);
         e->conns = calloc(e->max_conns, sizeof(conn *));
@@ -129,6 +142,12 @@ int egress_new(const policy_net *pn, result *res, egress **ret, ward_error *err)
 static void conn_free(conn *c) {
         if (!c)
                 return;
+        for (int i = 0; i < 2; i++) {
+                if (c->out.p[i] >= 0)
+                        close(c->out.p[i]);
+                if (c->in.p[i] >= 0)
+                        close(c->in.p[i]);
+        }
         if (c->prog_fd >= 0)
                 close(c->prog_fd);
         if (c->host >= 0)
@@ -301,6 +320,7 @@ static void start_connect(egress *e, const struct seccomp_notif *req, int prog_f
         }
         c->prog_fd = prog_fd;
         c->side = -1;
+        c->out.p[0] = c->out.p[1] = c->in.p[0] = c->in.p[1] = -1;
         c->notif_id = req->id;
         c->record = RECORDS_MAX;
         c->deadline_ms = now_ms() + CONNECT_TIMEOUT_MS;
@@ -504,6 +524,17 @@ static void finish_connect(egress *e, conn *c) {
                 err = errno;
         record *rec = c->record < RECORDS_MAX ? &e->records[c->record] : NULL;
         int r = 0;
+        for (int i = 0; !err && i < 2; i++) {
+                pipe_buf *b = i ? &c->in : &c->out;
+                if (pipe2(b->p, O_NONBLOCK | O_CLOEXEC) < 0) {
+                        err = errno;
+                        break;
+                }
+                /* A larger pipe moves more per wake-up; the default is fine too. */
+                (void)fcntl(b->p[1], F_SETPIPE_SZ, (int)RELAY_PIPE);
+                int sz = fcntl(b->p[1], F_GETPIPE_SZ);
+                b->cap = sz > 0 ? (size_t)sz : 65536;
+        }
         if (!err) {
                 /* Connect the program's own socket to the relay listener, in
                  * its namespace; its O_NONBLOCK decides what it sees. */
@@ -559,54 +590,69 @@ static void finish_connect(egress *e, conn *c) {
         c->prog_fd = -1;
 }
 
-/* Moves bytes from `from` into b, and from b to `to`. */
-static void pump(egress *e, conn *c, pipe_buf *b, int from, int to, bool outbound) {
+static void count(egress *e, conn *c, size_t n, bool outbound) {
+        record *rec = c->record < RECORDS_MAX ? &e->records[c->record] : NULL;
+        if (outbound) {
+                e->bytes_out += n;
+                if (rec)
+                        rec->bytes_out += n;
+                if (e->bytes_out > e->pn->max_bytes_out && !e->limit_hit)
+                        e->limit_hit = "bytes_out";
+        } else {
+                e->bytes_in += n;
+                if (rec)
+                        rec->bytes_in += n;
+                if (e->bytes_in > e->pn->max_bytes_in && !e->limit_hit)
+                        e->limit_hit = "bytes_in";
+        }
+}
+
+/* Moves bytes from `from` into the pipe, and from the pipe to `to`. */
+static bool pump_once(egress *e, conn *c, pipe_buf *b, int from, int to, bool outbound) {
+        const unsigned flags = SPLICE_F_NONBLOCK | SPLICE_F_MOVE;
+        bool moved = false;
         /* Past a limit nothing more moves: the run is ending. */
         if (e->limit_hit)
-                return;
-        if (!b->eof && b->len == 0) {
-                ssize_t n = read(from, b->data, sizeof b->data);
+                return false;
+        if (!b->eof && b->pending < b->cap) {
+                ssize_t n = splice(from, NULL, b->p[1], NULL, b->cap - b->pending, flags);
                 if (n > 0) {
-                        b->len = (size_t)n;
-                        b->off = 0;
+                        b->pending += (size_t)n;
+                        moved = true;
                 } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
                         b->eof = true;
                 }
         }
-        while (b->off < b->len) {
-                ssize_t n = write(to, b->data + b->off, b->len - b->off);
-                if (n < 0) {
-                        if (errno != EAGAIN && errno != EINTR) {
-                                b->eof = true; /* the other side is gone */
-                                b->off = b->len;
+        while (b->pending > 0) {
+                ssize_t n = splice(b->p[0], NULL, to, NULL, b->pending, flags);
+                if (n <= 0) {
+                        if (n < 0 && errno != EAGAIN && errno != EINTR) {
+                                b->eof = true; /* the other side is gone: drop the rest */
+                                b->pending = 0;
                         }
                         break;
                 }
-                b->off += (size_t)n;
-                record *rec = c->record < RECORDS_MAX ? &e->records[c->record] : NULL;
-                if (outbound) {
-                        e->bytes_out += (uint64_t)n;
-                        if (rec)
-                                rec->bytes_out += (uint64_t)n;
-                        if (e->bytes_out > e->pn->max_bytes_out && !e->limit_hit)
-                                e->limit_hit = "bytes_out";
-                } else {
-                        e->bytes_in += (uint64_t)n;
-                        if (rec)
-                                rec->bytes_in += (uint64_t)n;
-                        if (e->bytes_in > e->pn->max_bytes_in && !e->limit_hit)
-                                e->limit_hit = "bytes_in";
-                }
+                b->pending -= (size_t)n;
+                moved = true;
+                count(e, c, (size_t)n, outbound);
         }
-        if (b->off == b->len)
-                b->len = b->off = 0;
-        if (b->eof && b->len == 0 && !b->shut) {
+        if (b->eof && b->pending == 0 && !b->shut) {
                 (void)shutdown(to, SHUT_WR);
                 b->shut = true;
         }
+        return moved;
+}
+
+/* As long as bytes move, up to a bound: one poll round per buffer would
+ * make the loop, not the network, the limit of a large transfer. */
+static void pump(egress *e, conn *c, pipe_buf *b, int from, int to, bool outbound) {
+        for (int round = 0; round < 32 && pump_once(e, c, b, from, to, outbound); round++)
+                ;
 }
 
 size_t egress_max_fds(const egress *e) {
+        /* Each connection holds two sockets and two pipes; only the sockets
+         * are polled. */
         return 1 + 2 * e->max_conns;
 }
 
@@ -622,13 +668,13 @@ size_t egress_poll_fill(egress *e, struct pollfd *pf, size_t max) {
                         continue;
                 }
                 int hs = 0, ss = 0;
-                if (!c->out.eof && c->out.len == 0)
+                if (!c->out.eof && c->out.pending < c->out.cap)
                         ss |= POLLIN;
-                if (c->out.len)
+                if (c->out.pending)
                         hs |= POLLOUT;
-                if (!c->in.eof && c->in.len == 0)
+                if (!c->in.eof && c->in.pending < c->in.cap)
                         hs |= POLLIN;
-                if (c->in.len)
+                if (c->in.pending)
                         ss |= POLLOUT;
                 pf[n++] = (struct pollfd){.fd = c->host, .events = (short)hs};
                 pf[n++] = (struct pollfd){.fd = c->side, .events = (short)ss};
