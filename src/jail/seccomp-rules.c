@@ -231,7 +231,10 @@ int seccomp_build(scmp_filter_ctx *ret, bool mediate_net, ward_error *err) {
         int r;
         if (!ctx)
                 return err_set(err, -ENOMEM, "seccomp: cannot create a filter");
-        if ((r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) < 0)
+        /* A binary tree of syscall numbers: a call is decided in about
+         * log2(n) comparisons instead of a scan of the whole list. */
+        if ((r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) < 0 ||
+            (r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2)) < 0)
                 goto fail;
         for (size_t i = 0; i < ELEMENTSOF(allowed); i++) {
                 int nr = seccomp_syscall_resolve_name(allowed[i]);
