@@ -347,38 +347,48 @@ static void start_connect(egress *e, const struct seccomp_notif *req, int prog_f
         e->conns[e->n_conns++] = c;
 }
 
-static void handle_connect(egress *e, const struct seccomp_notif *req) {
+/* The destination of a connect() or sendto(), read from the program's
+ * memory. Returns false when the call was answered here: an unreadable
+ * address, a request no longer valid, or a destination that stays inside
+ * the sandbox's namespace (unix, netlink, AF_UNSPEC, its own loopback),
+ * which the kernel may complete: even if another thread changes the
+ * address meanwhile, nothing routes out of that namespace. */
+static bool destination(egress *e, const struct seccomp_notif *req, uint64_t ptr, uint64_t len, net_addr *a,
+                        uint16_t *port) {
         struct sockaddr_storage ss;
-        socklen_t len = 0;
-        int fd = (int)req->data.args[0];
-        int r = read_sockaddr((pid_t)req->pid, req->data.args[1], req->data.args[2], &ss, &len);
+        socklen_t got = 0;
+        int r = read_sockaddr((pid_t)req->pid, ptr, len, &ss, &got);
         /* The memory was read from the thread the notification names:
          * still the same request? */
         if (r < 0 || ioctl(e->notify_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0) {
                 respond(e, req->id, r < 0 ? r : -ESRCH, false);
-                return;
+                return false;
         }
-        net_addr a = {.family = ss.ss_family};
-        uint16_t port = 0;
-        if (ss.ss_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
-                a.v4 = ((struct sockaddr_in *)&ss)->sin_addr;
-                port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-        } else if (ss.ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
-                a.v6 = ((struct sockaddr_in6 *)&ss)->sin6_addr;
-                port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+        memset(a, 0, sizeof *a);
+        a->family = ss.ss_family;
+        if (ss.ss_family == AF_INET && got >= sizeof(struct sockaddr_in)) {
+                a->v4 = ((struct sockaddr_in *)&ss)->sin_addr;
+                *port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        } else if (ss.ss_family == AF_INET6 && got >= sizeof(struct sockaddr_in6)) {
+                a->v6 = ((struct sockaddr_in6 *)&ss)->sin6_addr;
+                *port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
         } else {
-                /* Unix, netlink, AF_UNSPEC (disconnect): nothing leaves the
-                 * sandbox's namespace that way. */
                 respond(e, req->id, 0, true);
-                return;
+                return false;
         }
-        /* Inside the sandbox's namespace: its own loopback. Letting the
-         * kernel go on is safe even if another thread changes the address
-         * meanwhile: there is no route out of that namespace. */
-        if (is_local(&a)) {
+        if (is_local(a)) {
                 respond(e, req->id, 0, true);
-                return;
+                return false;
         }
+        return true;
+}
+
+static void handle_connect(egress *e, const struct seccomp_notif *req) {
+        int fd = (int)req->data.args[0];
+        net_addr a;
+        uint16_t port = 0;
+        if (!destination(e, req, req->data.args[1], req->data.args[2], &a, &port))
+                return;
         int prog_fd = take_fd((pid_t)req->pid, fd);
         if (prog_fd < 0) {
                 respond(e, req->id, prog_fd == -EBADF ? -EBADF : -ENOTSOCK, false);
@@ -430,29 +440,10 @@ static void handle_connect(egress *e, const struct seccomp_notif *req) {
 }
 
 static void handle_sendto(egress *e, const struct seccomp_notif *req) {
-        struct sockaddr_storage ss;
-        socklen_t len = 0;
-        int r = read_sockaddr((pid_t)req->pid, req->data.args[4], req->data.args[5], &ss, &len);
-        if (r < 0 || ioctl(e->notify_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0) {
-                respond(e, req->id, r < 0 ? r : -ESRCH, false);
-                return;
-        }
-        net_addr a = {.family = ss.ss_family};
+        net_addr a;
         uint16_t port = 0;
-        if (ss.ss_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
-                a.v4 = ((struct sockaddr_in *)&ss)->sin_addr;
-                port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-        } else if (ss.ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
-                a.v6 = ((struct sockaddr_in6 *)&ss)->sin6_addr;
-                port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-        } else {
-                respond(e, req->id, 0, true);
+        if (!destination(e, req, req->data.args[4], req->data.args[5], &a, &port))
                 return;
-        }
-        if (is_local(&a)) {
-                respond(e, req->id, 0, true);
-                return;
-        }
         /* Datagrams leave the sandbox only as DNS to ward. */
         refuse(e, req->id, -EPERM, NULL, &a, port, "udp", "not_allowed", NULL);
 }

@@ -734,24 +734,32 @@ static json_t *strv_to_json(char **v, size_t n) {
         return a;
 }
 
-static json_t *net_to_json(const policy_net *n) {
-        json_t *o = json_object(), *hosts = json_object();
-        int bad = !o || !hosts;
-        for (size_t i = 0; !bad && i < n->n_hosts; i++) {
-                const char *eq = strchr(n->hosts[i], '=');
-                _cleanup_free_ char *name = strndup(n->hosts[i], (size_t)(eq - n->hosts[i]));
+/* "NAME=VALUE" strings (env, hosts) as one JSON object. A name may be as
+ * long as its entry: a fixed buffer here would cut it, and the digest
+ * would cover another name. */
+static json_t *pairs_to_json(char **v, size_t n) {
+        json_t *o = json_object();
+        for (size_t i = 0; o && i < n; i++) {
+                const char *eq = strchr(v[i], '=');
+                _cleanup_free_ char *name = strndup(v[i], (size_t)(eq - v[i]));
                 // NOLINTNEXTLINE(clang-analyzer-unix.Malloc): name is freed by _cleanup_free_, which the analyzer does not model
-                bad |= !name || json_object_set_new(hosts, name, json_string(eq + 1)) < 0;
+                if (!name || json_object_set_new(o, name, json_string(eq + 1)) < 0) {
+                        json_decref(o);
+                        return NULL;
+                }
         }
-        if (bad) {
-                json_decref(o);
-                json_decref(hosts);
+        return o;
+}
+
+static json_t *net_to_json(const policy_net *n) {
+        json_t *o = json_object();
+        if (!o)
                 return NULL;
-        }
+        int bad = 0;
         bad |= json_object_set_new(o, "mode", json_string(n->mode == NET_MODE_ALLOWLIST ? "allowlist" : "none"));
         bad |= json_object_set_new(o, "allow", strv_to_json(n->allow, n->n_allow));
         bad |= json_object_set_new(o, "deny", strv_to_json(n->deny, n->n_deny));
-        bad |= json_object_set_new(o, "hosts", hosts);
+        bad |= json_object_set_new(o, "hosts", pairs_to_json(n->hosts, n->n_hosts));
         bad |= json_object_set_new(o, "max_connections", json_integer((json_int_t)n->max_connections));
         bad |= json_object_set_new(o, "max_bytes_out", json_integer((json_int_t)n->max_bytes_out));
         bad |= json_object_set_new(o, "max_bytes_in", json_integer((json_int_t)n->max_bytes_in));
@@ -763,18 +771,17 @@ static json_t *net_to_json(const policy_net *n) {
 }
 
 json_t *policy_to_json(const policy *p) {
-        json_t *limits = json_object(), *env = json_object(), *mounts = json_array(), *allow = json_array();
         json_t *root = json_object();
-        int bad = 0;
-        if (!limits || !env || !mounts || !allow || !root) {
-                json_decref(limits);
-                json_decref(env);
-                json_decref(mounts);
-                json_decref(allow);
-                json_decref(root);
+        if (!root)
                 return NULL;
-        }
-        for (size_t i = 0; i < ELEMENTSOF(limit_keys); i++) {
+        /* Each container is attached at once: a failure anywhere below is
+         * then one json_decref(root). */
+        json_t *limits = json_object(), *mounts = json_array(), *allow = json_array();
+        int bad = 0;
+        bad |= json_object_set_new(root, "limits", limits);
+        bad |= json_object_set_new(root, "mounts", mounts);
+        bad |= json_object_set_new(root, "allow_without", allow);
+        for (size_t i = 0; !bad && i < ELEMENTSOF(limit_keys); i++) {
                 const uint64_t *v = (const uint64_t *)((const char *)p + limit_keys[i].offset);
                 /* A bare number is seconds for a duration in a policy file, so
                  * the canonical form spells the milliseconds out: loaded
@@ -784,39 +791,22 @@ json_t *policy_to_json(const policy *p) {
                                                    ? json_sprintf("%llums", (unsigned long long)*v)
                                                    : json_integer((json_int_t)(*v)));
         }
-        bad |= json_object_set_new(limits, "output_mode",
-                                   json_string(p->output_mode == OUTPUT_MODE_STOP ? "stop" : "truncate"));
-        for (size_t i = 0; i < p->n_env; i++) {
-                const char *eq = strchr(p->env[i], '=');
-                /* A name may be as long as an env entry; a fixed buffer here
-                 * would cut it, and the digest would cover another name. */
-                _cleanup_free_ char *name = strndup(p->env[i], (size_t)(eq - p->env[i]));
-                if (!name) {
-                        json_decref(limits);
-                        json_decref(env);
-                        json_decref(mounts);
-                        json_decref(allow);
-                        json_decref(root);
-                        return NULL;
-                }
-                bad |= json_object_set_new(env, name, json_string(eq + 1));
-        }
-        for (size_t i = 0; i < p->n_mounts; i++)
+        if (!bad)
+                bad |= json_object_set_new(limits, "output_mode",
+                                           json_string(p->output_mode == OUTPUT_MODE_STOP ? "stop" : "truncate"));
+        for (size_t i = 0; !bad && i < p->n_mounts; i++)
                 bad |= json_array_append_new(mounts,
                                              json_pack("{s:s, s:s, s:s}", "source", p->mounts[i].source, "target",
                                                        p->mounts[i].target, "mode", p->mounts[i].rw ? "rw" : "ro"));
-        if (p->allow_without_cgroups)
+        if (!bad && p->allow_without_cgroups)
                 bad |= json_array_append_new(allow, json_string("cgroups"));
-        if (p->allow_without_landlock)
+        if (!bad && p->allow_without_landlock)
                 bad |= json_array_append_new(allow, json_string("landlock"));
         bad |= json_object_set_new(root, "version", json_integer(1));
         if (p->name)
                 bad |= json_object_set_new(root, "name", json_string(p->name));
-        bad |= json_object_set_new(root, "limits", limits);
         bad |= json_object_set_new(root, "network", net_to_json(&p->net));
-        bad |= json_object_set_new(root, "env", env);
-        bad |= json_object_set_new(root, "mounts", mounts);
-        bad |= json_object_set_new(root, "allow_without", allow);
+        bad |= json_object_set_new(root, "env", pairs_to_json(p->env, p->n_env));
         if (p->workdir)
                 bad |= json_object_set_new(root, "workdir", json_string(p->workdir));
         if (p->output_dir)
