@@ -739,15 +739,16 @@ static json_t *strv_to_json(char **v, size_t n) {
  * would cover another name. */
 static json_t *pairs_to_json(char **v, size_t n) {
         json_t *o = json_object();
+        // NOLINTBEGIN(clang-analyzer-unix.Malloc): name is freed by _cleanup_free_, which the analyzer does not model
         for (size_t i = 0; o && i < n; i++) {
                 const char *eq = strchr(v[i], '=');
                 _cleanup_free_ char *name = strndup(v[i], (size_t)(eq - v[i]));
-                // NOLINTNEXTLINE(clang-analyzer-unix.Malloc): name is freed by _cleanup_free_, which the analyzer does not model
                 if (!name || json_object_set_new(o, name, json_string(eq + 1)) < 0) {
                         json_decref(o);
                         return NULL;
                 }
         }
+        // NOLINTEND(clang-analyzer-unix.Malloc)
         return o;
 }
 
