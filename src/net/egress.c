@@ -50,9 +50,10 @@ typedef enum { CONN_PENDING, CONN_OPEN } conn_state;
 typedef struct conn {
         conn_state state;
         uint64_t notif_id;
-        int prog_fd; /* ward's copy of the program's socket, while pending */
-        int host;    /* connected to the destination, in ward's namespace */
-        int side;    /* accepted from the relay listener, in the sandbox's */
+        int prog_fd;     /* ward's copy of the program's socket, while pending */
+        int prog_family; /* AF_INET or AF_INET6: how it reaches the relay */
+        int host;        /* connected to the destination, in ward's namespace */
+        int side;        /* accepted from the relay listener, in the sandbox's */
         uint64_t deadline_ms;
         size_t record; /* index into records, or RECORDS_MAX */
         pipe_buf out;  /* sandbox -> host */
@@ -280,7 +281,7 @@ static bool is_fake(const net_addr *a, size_t *ret_index) {
 static bool is_local(const net_addr *a) {
         if (a->family == AF_INET)
                 return (ntohl(a->v4.s_addr) >> 24) == 127;
-        return IN6_IS_ADDR_LOOPBACK(&a->v6);
+        return IN6_IS_ADDR_LOOPBACK(&a->v6) || (IN6_IS_ADDR_V4MAPPED(&a->v6) && a->v6.s6_addr[12] == 127);
 }
 
 /* The address on the host for an allowed name: the policy's hosts entry,
@@ -324,10 +325,29 @@ static void start_connect(egress *e, const struct seccomp_notif *req, int prog_f
         c->notif_id = req->id;
         c->record = RECORDS_MAX;
         c->deadline_ms = now_ms() + CONNECT_TIMEOUT_MS;
-        c->host = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr = dest->v4};
+        int fam = 0;
+        socklen_t fl = sizeof fam;
+        c->prog_family = getsockopt(prog_fd, SOL_SOCKET, SO_DOMAIN, &fam, &fl) == 0 ? fam : AF_INET;
+        /* The host side speaks the destination's family, whatever the
+         * program's socket is. */
+        union {
+                struct sockaddr sa;
+                struct sockaddr_in in;
+                struct sockaddr_in6 in6;
+        } to;
+        memset(&to, 0, sizeof to);
+        socklen_t tl;
+        if (dest->family == AF_INET6) {
+                to.in6 =
+                        (struct sockaddr_in6){.sin6_family = AF_INET6, .sin6_port = htons(port), .sin6_addr = dest->v6};
+                tl = sizeof to.in6;
+        } else {
+                to.in = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons(port), .sin_addr = dest->v4};
+                tl = sizeof to.in;
+        }
+        c->host = socket(dest->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         int err = c->host < 0 ? errno : 0;
-        if (!err && connect(c->host, (struct sockaddr *)&sin, sizeof sin) < 0 && errno != EINPROGRESS)
+        if (!err && connect(c->host, &to.sa, tl) < 0 && errno != EINPROGRESS)
                 err = errno;
         record *rec = new_record(e, name, dest, port, "tcp");
         if (rec) {
@@ -408,10 +428,13 @@ static void handle_connect(egress *e, const struct seccomp_notif *req) {
                 refuse(e, req->id, -EPERM, name, name ? NULL : &a, port, "udp", "not_allowed", NULL);
                 return;
         }
-        if (a.family != AF_INET) {
-                close(prog_fd);
-                refuse(e, req->id, -ECONNREFUSED, NULL, &a, port, "tcp", "ipv6_not_supported", NULL);
-                return;
+        /* An IPv4 address written the IPv6 way is that IPv4 address. */
+        if (a.family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&a.v6)) {
+                struct in_addr v4;
+                memcpy(&v4, &a.v6.s6_addr[12], sizeof v4);
+                a.family = AF_INET;
+                a.v4 = v4;
+                name = is_fake(&a, &idx) && idx < e->n_names ? e->names[idx].s : NULL;
         }
         net_addr dest = a;
         bool from_hosts = false;
@@ -508,6 +531,29 @@ static void answer_dns(egress *e) {
 
 /* ---- relaying ---- */
 
+/* Whether two socket addresses are the same IPv4 endpoint, an IPv6
+ * socket's ::ffff:a.b.c.d being a.b.c.d. */
+static bool v4_endpoint(const struct sockaddr_storage *ss, struct in_addr *ret_addr, in_port_t *ret_port) {
+        if (ss->ss_family == AF_INET) {
+                const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+                *ret_addr = in->sin_addr;
+                *ret_port = in->sin_port;
+                return true;
+        }
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+        if (ss->ss_family != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
+                return false;
+        memcpy(ret_addr, &in6->sin6_addr.s6_addr[12], sizeof *ret_addr);
+        *ret_port = in6->sin6_port;
+        return true;
+}
+
+static bool same_endpoint(const struct sockaddr_storage *a, const struct sockaddr_storage *b) {
+        struct in_addr aa, ba;
+        in_port_t ap, bp;
+        return v4_endpoint(a, &aa, &ap) && v4_endpoint(b, &ba, &bp) && aa.s_addr == ba.s_addr && ap == bp;
+}
+
 static void finish_connect(egress *e, conn *c) {
         int err = 0;
         socklen_t el = sizeof err;
@@ -529,7 +575,17 @@ static void finish_connect(egress *e, conn *c) {
         if (!err) {
                 /* Connect the program's own socket to the relay listener, in
                  * its namespace; its O_NONBLOCK decides what it sees. */
-                r = connect(c->prog_fd, (struct sockaddr *)&e->relay_addr, sizeof e->relay_addr);
+                if (c->prog_family == AF_INET6) {
+                        /* The relay listens on 127.0.0.1: an IPv6 socket
+                         * reaches it as ::ffff:127.0.0.1. */
+                        struct sockaddr_in6 r6 = {.sin6_family = AF_INET6, .sin6_port = e->relay_addr.sin_port};
+                        r6.sin6_addr.s6_addr[10] = 0xff;
+                        r6.sin6_addr.s6_addr[11] = 0xff;
+                        memcpy(&r6.sin6_addr.s6_addr[12], &e->relay_addr.sin_addr, 4);
+                        r = connect(c->prog_fd, (struct sockaddr *)&r6, sizeof r6);
+                } else {
+                        r = connect(c->prog_fd, (struct sockaddr *)&e->relay_addr, sizeof e->relay_addr);
+                }
                 if (r < 0 && errno != EINPROGRESS)
                         err = errno;
         }
@@ -551,7 +607,7 @@ static void finish_connect(egress *e, conn *c) {
                         int s = accept4(e->relay_fd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
                         if (s < 0)
                                 continue;
-                        if (pl == ml && memcmp(&peer, &mine, ml) == 0) {
+                        if (same_endpoint(&peer, &mine)) {
                                 c->side = s;
                                 break;
                         }

@@ -78,6 +78,32 @@ expect_status ok
 expect_eq "node: fetch and net.connect" "$(j .stdout)" "1024
 pong"
 
+# IPv6: a destination the policy maps to the host's ::1, reached from an
+# IPv4 socket and from an IPv6 one (as ::ffff:a.b.c.d).
+if /usr/bin/python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
+  /usr/bin/python3 - "$T_TMP/port6" <<'PY' &
+import socket, sys, os
+s = socket.socket(socket.AF_INET6); s.bind(("::1", 0)); s.listen(8)
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1])); os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+for _ in range(2):
+    c, _ = s.accept(); c.sendall(b"six"); c.close()
+PY
+  for _ in $(seq 50); do [ -s "$T_TMP/port6" ] && break; sleep 0.1; done
+  P6=$(cat "$T_TMP/port6")
+  run_json --net "allow=six.test:$P6" --add-host six.test:::1 --lang python -c "
+import socket
+print(socket.create_connection(('six.test', $P6), timeout=5).recv(10).decode())
+s = socket.socket(socket.AF_INET6)
+s.settimeout(5)
+s.connect(('::ffff:' + socket.gethostbyname('six.test'), $P6))
+print(s.recv(10).decode())"
+  expect_eq "an IPv6 destination, from IPv4 and IPv6 sockets" "$(j .stdout)" "six
+six"
+  expect_eq "its address is listed" "$(j '[.network.connections[] | select(.address == "::1")] | length')" 2
+else
+  echo "note [$T_NAME]: no IPv6 loopback on this host; the IPv6 check did not run" >&2
+fi
+
 # A 4 MiB transfer arrives intact.
 run_json "${NET[@]}" -- sh -c "curl -sS --max-time 20 http://api.test:$HTTP/big | sha256sum | cut -d' ' -f1"
 expect_eq "a 4 MiB download through the relay" "$(j .stdout)" "$(sha256sum "$T_TMP/www/big" | cut -d' ' -f1)"
