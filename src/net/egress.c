@@ -590,7 +590,7 @@ static void finish_connect(egress *e, conn *c) {
                         err = errno;
         }
         if (!err) {
-                struct sockaddr_storage mine;
+                struct sockaddr_storage mine = {0};
                 socklen_t ml = sizeof mine;
                 if (getsockname(c->prog_fd, (struct sockaddr *)&mine, &ml) < 0)
                         err = errno;
@@ -602,7 +602,7 @@ static void finish_connect(egress *e, conn *c) {
                                 err = ETIMEDOUT;
                                 break;
                         }
-                        struct sockaddr_storage peer;
+                        struct sockaddr_storage peer = {0};
                         socklen_t pl = sizeof peer;
                         int s = accept4(e->relay_fd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
                         if (s < 0)
