@@ -35,6 +35,12 @@
 #define WARD_SANDBOX_GID 1000u
 #define WARD_SANDBOX_HOME "/home/user"
 #define WARD_SANDBOX_HOSTNAME "ward"
+/* The program's RLIMIT_NOFILE, soft and hard: it can never hold fd
+ * WARD_SETUP_FD, the one number seccomp lets sendmsg() use unmediated with
+ * the network allowlist (the setup socket that carries the seccomp
+ * listener to ward, before execve). */
+#define WARD_SANDBOX_NOFILE 4096u
+#define WARD_SETUP_FD 4096
 
 /* Network allowlist: defaults and the most a policy may ask. */
 #define WARD_NET_CONNECTIONS_DEFAULT 256u

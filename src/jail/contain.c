@@ -97,7 +97,7 @@ static int apply_rlimits(const policy *p, bool in_cgroup) {
         set_rlimit(RLIMIT_CPU, cpu_s + 1, cpu_s + 2);
         set_rlimit(RLIMIT_FSIZE, (rlim_t)p->file_size, (rlim_t)p->file_size);
         set_rlimit(RLIMIT_CORE, 0, 0);
-        set_rlimit(RLIMIT_NOFILE, 4096, 4096);
+        set_rlimit(RLIMIT_NOFILE, WARD_SANDBOX_NOFILE, WARD_SANDBOX_NOFILE);
         set_rlimit(RLIMIT_MEMLOCK, 64 << 10, 64 << 10);
         set_rlimit(RLIMIT_MSGQUEUE, 0, 0);
         set_rlimit(RLIMIT_NPROC, (rlim_t)p->pids + 4, (rlim_t)p->pids + 4);
@@ -167,6 +167,16 @@ __attribute__((noreturn)) static void contain(const jail_spec *s, int sock, int 
         sock = 3;
         scratch = 4;
         fd_close_from(n_src);
+        /* With the allowlist, seccomp mediates sendmsg() except on this one
+         * fd number, which the program cannot reach once its NOFILE limit
+         * is set (below): the setup messages go out through it. */
+        if (with_net) {
+                if (dup3(3, WARD_SETUP_FD, O_CLOEXEC) < 0)
+                        child_fail(sock, JAIL_MSG_ERROR, errno,
+                                   "cannot move the setup socket above the sandbox's fd limit (raise ward's "
+                                   "RLIMIT_NOFILE hard limit above 4096)");
+                sock = WARD_SETUP_FD;
+        }
         apply_rlimits(s->policy, in_cgroup);
         reset_signals();
         if ((r = caps_drop_all()) < 0)

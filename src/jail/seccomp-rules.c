@@ -29,6 +29,7 @@
 #include <linux/filter.h>
 
 #include "basic/cleanup.h"
+#include "basic/limits.h"
 #include "jail/jail.h"
 
 /* One row per purpose, as a reviewer reads it: clang-format would put one
@@ -241,8 +242,11 @@ int seccomp_build(scmp_filter_ctx *ret, bool mediate_net, ward_error *err) {
                 if (nr == __NR_SCMP_ERROR)
                         continue; /* not on this architecture */
                 /* With the network allowlist, ward decides every connect()
-                 * and every sendto() that names a destination (net/). */
-                if (mediate_net && (strcmp(allowed[i], "connect") == 0 || strcmp(allowed[i], "sendto") == 0))
+                 * and every send that names a destination (net/): sendto()
+                 * with an address, and sendmsg() and sendmmsg() always
+                 * (their addresses are in memory a filter cannot read). */
+                if (mediate_net && (strcmp(allowed[i], "connect") == 0 || strcmp(allowed[i], "sendto") == 0 ||
+                                    strcmp(allowed[i], "sendmsg") == 0 || strcmp(allowed[i], "sendmmsg") == 0))
                         continue;
                 if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0)) < 0) {
                         err_set(err, r, "seccomp: allow %s: %s", allowed[i], strerror(-r));
@@ -253,9 +257,12 @@ int seccomp_build(scmp_filter_ctx *ret, bool mediate_net, ward_error *err) {
                 goto fail;
         if ((r = allow_clone_and_ioctl(ctx)) < 0 || (r = allow_modes_without_setid(ctx)) < 0)
                 goto fail;
-        /* sendto() without an address is send() on a connected socket. */
+        /* sendto() without an address is send() on a connected socket;
+         * sendmsg() on WARD_SETUP_FD is ward's own setup (limits.h). */
         if (mediate_net &&
-            (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendto), 1, SCMP_A4(SCMP_CMP_EQ, 0))) < 0)
+            ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendto), 1, SCMP_A4(SCMP_CMP_EQ, 0))) < 0 ||
+             (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 1, SCMP_A0(SCMP_CMP_EQ, WARD_SETUP_FD))) <
+                     0))
                 goto fail;
         *ret = ctx;
         return 0;

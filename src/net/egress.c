@@ -184,7 +184,8 @@ void egress_attach(egress *e, int notify_fd, int dns_fd, int relay_fd) {
 }
 
 bool egress_wants(const struct seccomp_notif *req) {
-        return req->data.nr == SYS_connect || req->data.nr == SYS_sendto;
+        return req->data.nr == SYS_connect || req->data.nr == SYS_sendto || req->data.nr == SYS_sendmsg ||
+               req->data.nr == SYS_sendmmsg;
 }
 
 static void respond(egress *e, uint64_t id, int error, bool cont) {
@@ -367,23 +368,23 @@ static void start_connect(egress *e, const struct seccomp_notif *req, int prog_f
         e->conns[e->n_conns++] = c;
 }
 
-/* The destination of a connect() or sendto(), read from the program's
- * memory. Returns false when the call was answered here: an unreadable
- * address, a request no longer valid, or a destination that stays inside
- * the sandbox's namespace (unix, netlink, AF_UNSPEC, its own loopback),
- * which the kernel may complete: even if another thread changes the
- * address meanwhile, nothing routes out of that namespace. */
-static bool destination(egress *e, const struct seccomp_notif *req, uint64_t ptr, uint64_t len, net_addr *a,
-                        uint16_t *port) {
+/* The destination of a connect() or a send, read from the program's
+ * memory: < 0 an errno to answer with (an unreadable address, a request no
+ * longer valid); 0 a destination that stays inside the sandbox's namespace
+ * (unix, netlink, AF_UNSPEC, its own loopback), which the kernel may
+ * complete: even if another thread changes the address meanwhile, nothing
+ * routes out of that namespace; 1 an address outside, in *a and *port. */
+static int classify_destination(egress *e, const struct seccomp_notif *req, uint64_t ptr, uint64_t len, net_addr *a,
+                                uint16_t *port) {
         struct sockaddr_storage ss;
         socklen_t got = 0;
         int r = read_sockaddr((pid_t)req->pid, ptr, len, &ss, &got);
+        if (r < 0)
+                return r;
         /* The memory was read from the thread the notification names:
          * still the same request? */
-        if (r < 0 || ioctl(e->notify_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0) {
-                respond(e, req->id, r < 0 ? r : -ESRCH, false);
-                return false;
-        }
+        if (ioctl(e->notify_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
+                return -ESRCH;
         memset(a, 0, sizeof *a);
         a->family = ss.ss_family;
         if (ss.ss_family == AF_INET && got >= sizeof(struct sockaddr_in)) {
@@ -393,14 +394,19 @@ static bool destination(egress *e, const struct seccomp_notif *req, uint64_t ptr
                 a->v6 = ((struct sockaddr_in6 *)&ss)->sin6_addr;
                 *port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
         } else {
-                respond(e, req->id, 0, true);
-                return false;
+                return 0;
         }
-        if (is_local(a)) {
-                respond(e, req->id, 0, true);
-                return false;
-        }
-        return true;
+        return is_local(a) ? 0 : 1;
+}
+
+/* As classify_destination, answering the call itself unless the
+ * destination is outside (then true). */
+static bool destination(egress *e, const struct seccomp_notif *req, uint64_t ptr, uint64_t len, net_addr *a,
+                        uint16_t *port) {
+        int r = classify_destination(e, req, ptr, len, a, port);
+        if (r <= 0)
+                respond(e, req->id, r, r == 0);
+        return r > 0;
 }
 
 static void handle_connect(egress *e, const struct seccomp_notif *req) {
@@ -471,11 +477,49 @@ static void handle_sendto(egress *e, const struct seccomp_notif *req) {
         refuse(e, req->id, -EPERM, NULL, &a, port, "udp", "not_allowed", NULL);
 }
 
+/* sendmsg() and sendmmsg(): the destinations are in the msghdrs. A message
+ * without one goes where its socket is connected, which connect() already
+ * decided. At most UIO_MAXIOV messages, as the kernel. */
+static void handle_sendmsg(egress *e, const struct seccomp_notif *req) {
+        bool many = req->data.nr == SYS_sendmmsg;
+        size_t n = many ? (size_t)req->data.args[2] : 1, stride = many ? sizeof(struct mmsghdr) : sizeof(struct msghdr);
+        if (n > 1024)
+                n = 1024;
+        for (size_t i = 0; i < n; i++) {
+                struct msghdr mh;
+                memset(&mh, 0, sizeof mh);
+                struct iovec local = {.iov_base = &mh, .iov_len = sizeof mh};
+                // NOLINTNEXTLINE(performance-no-int-to-ptr): an address in the program's memory, not ours
+                struct iovec remote = {.iov_base = (void *)(uintptr_t)(req->data.args[1] + i * stride),
+                                       .iov_len = sizeof mh};
+                if (process_vm_readv((pid_t)req->pid, &local, 1, &remote, 1, 0) != (ssize_t)sizeof mh) {
+                        respond(e, req->id, -EFAULT, false);
+                        return;
+                }
+                if (!mh.msg_name || mh.msg_namelen == 0)
+                        continue;
+                net_addr a;
+                uint16_t port = 0;
+                int r = classify_destination(e, req, (uint64_t)(uintptr_t)mh.msg_name, mh.msg_namelen, &a, &port);
+                if (r < 0) {
+                        respond(e, req->id, r, false);
+                        return;
+                }
+                if (r > 0) {
+                        refuse(e, req->id, -EPERM, NULL, &a, port, "udp", "not_allowed", NULL);
+                        return;
+                }
+        }
+        respond(e, req->id, 0, true);
+}
+
 void egress_notify(egress *e, const struct seccomp_notif *req) {
         if (req->data.nr == SYS_connect)
                 handle_connect(e, req);
-        else
+        else if (req->data.nr == SYS_sendto)
                 handle_sendto(e, req);
+        else
+                handle_sendmsg(e, req);
 }
 
 /* ---- DNS ---- */

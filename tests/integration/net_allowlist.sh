@@ -128,6 +128,7 @@ t("dns-tcp", lambda: socket.create_connection(("8.8.8.8", 53), timeout=5))
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 t("dns-udp", lambda: u.sendto(b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01", ("8.8.8.8", 53)))
 t("udp-connect", lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).connect(("1.1.1.1", 443)))
+t("udp-sendmsg", lambda: u.sendmsg([b"x"], [], 0, ("9.9.9.9", 53)))
 PY
 run_json "${NET[@]}" --lang python -c "$PROBE"
 expect_status ok
@@ -137,15 +138,17 @@ host-loopback refused fast
 metadata refused fast
 dns-tcp refused fast
 dns-udp denied fast
-udp-connect denied fast"
+udp-connect denied fast
+udp-sendmsg denied fast"
 ev() { j "[.events[] | select(.type == \"$1\" and (.detail | test(\"$2\")))] | length"; }
 expect_eq "event: other port" "$(ev network_refused "api.test .*:$ECHO not_allowed")" 1
 expect_eq "event: unlisted name" "$(ev dns_refused 'evil.test not_allowed')" 1
 expect_eq "event: metadata" "$(ev network_refused '169.254.169.254:80')" 1
 expect_eq "event: outside DNS over TCP" "$(ev network_refused 'tcp 8.8.8.8:53')" 1
 expect_eq "event: outside DNS over UDP" "$(ev network_refused 'udp 8.8.8.8:53')" 1
+expect_eq "event: UDP by sendmsg" "$(ev network_refused 'udp 9.9.9.9:53')" 1
 expect_eq "the refused attempts are listed (not the sandbox's own loopback)" \
-  "$(j '[.network.connections[] | select(.verdict != "allowed")] | length')" 5
+  "$(j '[.network.connections[] | select(.verdict != "allowed")] | length')" 6
 
 # A name allowed by a rule that the host resolves to an internal address
 # is refused unless the policy names the address: this host's own name,
