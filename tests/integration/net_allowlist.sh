@@ -23,8 +23,11 @@ class Quiet(http.server.SimpleHTTPRequestHandler):
 httpd = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Quiet)
 echo = socket.socket(); echo.bind(("127.0.0.1", 0)); echo.listen(16)
 def echo_one(c):
-    for d in iter(lambda: c.recv(65536), b""):
-        c.sendall(d)
+    try:
+        for d in iter(lambda: c.recv(65536), b""):
+            c.sendall(d)
+    except OSError:
+        pass  # a run ended by a limit resets its connections
     c.close()
 def serve_echo():
     while True:
@@ -166,6 +169,29 @@ else
   echo "note [$T_NAME]: '$H' does not resolve to an internal IPv4 address here; the internal-name check did not run" >&2
 fi
 
+# A raw address that a CIDR rule names is reachable: one of this host's
+# own non-loopback addresses, with a server bound to it.
+RAW=$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -E '^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$' | grep -v '^127\.' | head -1)
+if [ -n "$RAW" ]; then
+  /usr/bin/python3 - "$RAW" "$T_TMP/portraw" <<'PY' &
+import socket, sys, os
+s = socket.socket(); s.bind((sys.argv[1], 0)); s.listen(4); s.settimeout(30)
+open(sys.argv[2] + ".tmp", "w").write(str(s.getsockname()[1])); os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+c, _ = s.accept(); c.sendall(b"raw"); c.close()
+PY
+  RAWSERVER=$!
+  for _ in $(seq 50); do [ -s "$T_TMP/portraw" ] && break; sleep 0.1; done
+  PR=$(cat "$T_TMP/portraw")
+  run_json --net "allow=$RAW/32:$PR" --lang python -c "
+import socket
+print(socket.create_connection(('$RAW', $PR), timeout=5).recv(10).decode())"
+  expect_eq "a raw address allowed by a CIDR rule" "$(j .stdout)" raw
+  expect_eq "the deciding rule is listed" "$(j '.network.connections[0].rule')" "$RAW/32:$PR"
+  kill $RAWSERVER 2>/dev/null
+else
+  echo "note [$T_NAME]: no non-loopback IPv4 address on this host; the raw-address check did not run" >&2
+fi
+
 # Limits end the run as network_limit.
 cat >"$T_TMP/limits.json" <<JSON
 {"network": {"mode": "allowlist", "allow": ["api.test:$HTTP"], "hosts": {"api.test": "127.0.0.1"},
@@ -174,6 +200,19 @@ JSON
 run_json --policy "$T_TMP/limits.json" -- curl -sS -o /dev/null --max-time 20 "http://api.test:$HTTP/big"
 expect_status network_limit
 expect_eq "the limit is named" "$(j '[.events[] | select(.type == "limit")][0].limit')" network_bytes_in
+cat >"$T_TMP/out.json" <<JSON
+{"network": {"mode": "allowlist", "allow": ["echo.test:$ECHO"], "hosts": {"echo.test": "127.0.0.1"},
+             "max_bytes_out": "64K"}}
+JSON
+run_json --policy "$T_TMP/out.json" --lang python -c "
+import socket
+c = socket.create_connection(('echo.test', $ECHO), timeout=5)
+for _ in range(64):
+    c.sendall(b'x' * 4096)
+    c.recv(65536)
+print('sent all')"
+expect_status network_limit
+expect_eq "the bytes-out limit is named" "$(j '[.events[] | select(.type == "limit")][0].limit')" network_bytes_out
 cat >"$T_TMP/conns.json" <<JSON
 {"network": {"mode": "allowlist", "allow": ["api.test:$HTTP"], "hosts": {"api.test": "127.0.0.1"},
              "max_connections": 2}}
