@@ -469,7 +469,8 @@ int cmd_run(int argc, char **argv) {
                 free_argv(run_argv);
                 return EXIT_WARD_FAILED;
         }
-        json_t *doc = result_to_json(&res);
+        /* The document is built only when someone reads it. */
+        json_t *doc = a.json || audit_fd >= 0 ? result_to_json(&res) : NULL;
         int rc = result_exit_code(&res);
         if (!doc && (a.json || audit_fd >= 0)) {
                 cli_error("run: out of memory while building the result");
