@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,15 @@ typedef struct conn {
         pipe_buf in;   /* host -> sandbox */
 } conn;
 
+typedef struct lookup {
+        int fd; /* the lookup thread answers here */
+        uint64_t id;
+        int prog_fd;
+        uint16_t port;
+        uint64_t deadline_ms;
+        char name[NET_NAME_MAX + 1];
+} lookup;
+
 typedef struct name_slot {
         char s[NET_NAME_MAX + 1];
 } name_slot;
@@ -85,6 +95,8 @@ struct egress {
         size_t n_names;
         conn **conns;
         size_t n_conns, max_conns;
+        struct lookup *lookups; /* at most max_conns, with the connections */
+        size_t n_lookups;
         uint64_t connections, bytes_out, bytes_in;
         const char *limit_hit;
         record *records;
@@ -116,8 +128,9 @@ int egress_new(const policy_net *pn, result *res, egress **ret, ward_error *err)
         e->rules = calloc(1, sizeof *e->rules);
         e->names = calloc(NAMES_MAX, sizeof *e->names);
         e->conns = calloc(e->max_conns, sizeof(conn *));
+        e->lookups = calloc(e->max_conns, sizeof(lookup));
         e->records = calloc(RECORDS_MAX, sizeof *e->records);
-        if (!e->rules || !e->names || !e->conns || !e->records) {
+        if (!e->rules || !e->names || !e->conns || !e->lookups || !e->records) {
                 egress_free(e);
                 return err_set(err, -ENOMEM, "out of memory");
         }
@@ -163,6 +176,11 @@ void egress_free(egress *e) {
                 return;
         for (size_t i = 0; i < e->n_conns; i++)
                 conn_free(e->conns[i]);
+        for (size_t i = 0; i < e->n_lookups; i++) {
+                close(e->lookups[i].fd);
+                close(e->lookups[i].prog_fd);
+        }
+        free(e->lookups);
         if (e->dns_fd >= 0)
                 close(e->dns_fd);
         if (e->relay_fd >= 0)
@@ -285,45 +303,25 @@ static bool is_local(const net_addr *a) {
         return IN6_IS_ADDR_LOOPBACK(&a->v6) || (IN6_IS_ADDR_V4MAPPED(&a->v6) && a->v6.s6_addr[12] == 127);
 }
 
-/* The address on the host for an allowed name: the policy's hosts entry,
- * or the host's resolver (IPv4). */
-static int resolve(egress *e, const char *name, net_addr *ret, bool *ret_from_hosts) {
-        const net_host *h = net_rules_host(e->rules, name);
-        if (h) {
-                *ret = h->addr;
-                *ret_from_hosts = true;
-                return 0;
-        }
-        *ret_from_hosts = false;
-        struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM};
-        struct addrinfo *ai = NULL;
-        if (getaddrinfo(name, NULL, &hints, &ai) != 0 || !ai)
-                return -EHOSTUNREACH;
-        ret->family = AF_INET;
-        ret->v4 = ((struct sockaddr_in *)ai->ai_addr)->sin_addr;
-        freeaddrinfo(ai);
-        return 0;
-}
-
-static void start_connect(egress *e, const struct seccomp_notif *req, int prog_fd, const char *name,
-                          const net_addr *dest, uint16_t port, const net_rule *rule) {
+static void start_connect(egress *e, uint64_t id, int prog_fd, const char *name, const net_addr *dest, uint16_t port,
+                          const net_rule *rule) {
         if (e->n_conns >= e->max_conns || e->connections >= e->pn->max_connections) {
                 if (!e->limit_hit)
                         e->limit_hit = "connections";
                 close(prog_fd);
-                refuse(e, req->id, -ECONNREFUSED, name, dest, port, "tcp", "limit", rule);
+                refuse(e, id, -ECONNREFUSED, name, dest, port, "tcp", "limit", rule);
                 return;
         }
         conn *c = calloc(1, sizeof *c);
         if (!c) {
                 close(prog_fd);
-                respond(e, req->id, -ENOMEM, false);
+                respond(e, id, -ENOMEM, false);
                 return;
         }
         c->prog_fd = prog_fd;
         c->side = -1;
         c->out.p[0] = c->out.p[1] = c->in.p[0] = c->in.p[1] = -1;
-        c->notif_id = req->id;
+        c->notif_id = id;
         c->record = RECORDS_MAX;
         c->deadline_ms = now_ms() + CONNECT_TIMEOUT_MS;
         int fam = 0;
@@ -360,12 +358,133 @@ static void start_connect(egress *e, const struct seccomp_notif *req, int prog_f
         if (err) {
                 if (rec)
                         snprintf(rec->error, sizeof rec->error, "%s", strerror(err));
-                respond(e, req->id, -err, false);
+                respond(e, id, -err, false);
                 conn_free(c);
                 return;
         }
         e->connections++;
         e->conns[e->n_conns++] = c;
+}
+
+/* The rules, on the address the name has on the host (or the raw
+ * address), then the host-side connection. */
+static void decide(egress *e, uint64_t id, int prog_fd, const char *name, const net_addr *dest, bool from_hosts,
+                   uint16_t port) {
+        const net_rule *rule = NULL;
+        net_verdict v = net_rules_check(e->rules, name, dest, port, &rule);
+        /* A hosts entry names its address explicitly: that is the policy
+         * saying that this internal address is meant. */
+        if (v == NET_DENY_INTERNAL && from_hosts)
+                v = NET_ALLOW;
+        if (v != NET_ALLOW) {
+                close(prog_fd);
+                refuse(e, id, -ECONNREFUSED, name, dest, port, "tcp", net_verdict_name(v), rule);
+                return;
+        }
+        start_connect(e, id, prog_fd, name, dest, port, rule);
+}
+
+/* ---- host-side name lookups ----
+ *
+ * getaddrinfo() may take seconds; the loop that enforces the wall time
+ * must not wait for it. Each lookup runs in a thread of its own, which
+ * owns its request and answers on a socket; if ward stopped waiting (the
+ * run ended, the lookup timed out), the answer goes nowhere and the
+ * thread just ends. */
+typedef struct lookup_req {
+        char name[NET_NAME_MAX + 1];
+        int fd;
+} lookup_req;
+
+typedef struct lookup_res {
+        int err;
+        net_addr addr;
+} lookup_res;
+
+static void *lookup_thread(void *arg) {
+        lookup_req *r = arg;
+        lookup_res res = {.err = EHOSTUNREACH};
+        struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+        struct addrinfo *ai = NULL;
+        if (getaddrinfo(r->name, NULL, &hints, &ai) == 0) {
+                /* IPv4 first, as the sandbox's DNS answers A only. */
+                for (int pass = 0; pass < 2 && res.err; pass++)
+                        for (struct addrinfo *i = ai; i && res.err; i = i->ai_next) {
+                                if (pass == 0 && i->ai_family == AF_INET) {
+                                        res.addr.family = AF_INET;
+                                        res.addr.v4 = ((struct sockaddr_in *)i->ai_addr)->sin_addr;
+                                        res.err = 0;
+                                } else if (pass == 1 && i->ai_family == AF_INET6) {
+                                        res.addr.family = AF_INET6;
+                                        res.addr.v6 = ((struct sockaddr_in6 *)i->ai_addr)->sin6_addr;
+                                        res.err = 0;
+                                }
+                        }
+                freeaddrinfo(ai);
+        }
+        (void)send(r->fd, &res, sizeof res, MSG_NOSIGNAL);
+        close(r->fd);
+        free(r);
+        return NULL;
+}
+
+static void start_lookup(egress *e, uint64_t id, int prog_fd, const char *name, uint16_t port) {
+        if (e->n_conns + e->n_lookups >= e->max_conns || e->connections >= e->pn->max_connections) {
+                if (!e->limit_hit)
+                        e->limit_hit = "connections";
+                close(prog_fd);
+                refuse(e, id, -ECONNREFUSED, name, NULL, port, "tcp", "limit", NULL);
+                return;
+        }
+        int sv[2];
+        lookup_req *r = calloc(1, sizeof *r);
+        if (!r || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+                free(r);
+                close(prog_fd);
+                respond(e, id, -EAGAIN, false);
+                return;
+        }
+        snprintf(r->name, sizeof r->name, "%s", name);
+        r->fd = sv[1];
+        pthread_attr_t attr;
+        pthread_t t;
+        int err = pthread_attr_init(&attr);
+        if (!err)
+                err = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        if (!err)
+                err = pthread_create(&t, &attr, lookup_thread, r);
+        (void)pthread_attr_destroy(&attr);
+        if (err) {
+                close(sv[0]);
+                close(sv[1]);
+                free(r);
+                close(prog_fd);
+                respond(e, id, -EAGAIN, false);
+                return;
+        }
+        lookup *l = &e->lookups[e->n_lookups++];
+        l->fd = sv[0];
+        l->id = id;
+        l->prog_fd = prog_fd;
+        l->port = port;
+        l->deadline_ms = now_ms() + CONNECT_TIMEOUT_MS;
+        snprintf(l->name, sizeof l->name, "%s", name);
+}
+
+/* A lookup answered or timed out: on to the rules, or refused. */
+static void finish_lookup(egress *e, lookup *l, bool timed_out) {
+        lookup_res res = {.err = ETIMEDOUT};
+        if (!timed_out && recv(l->fd, &res, sizeof res, MSG_DONTWAIT) != (ssize_t)sizeof res)
+                res.err = EHOSTUNREACH;
+        close(l->fd);
+        l->fd = -1;
+        if (res.err) {
+                close(l->prog_fd);
+                refuse(e, l->id, res.err == ETIMEDOUT ? -ETIMEDOUT : -EHOSTUNREACH, l->name, NULL, l->port, "tcp",
+                       "unresolved", NULL);
+                return;
+        }
+        decide(e, l->id, l->prog_fd, l->name, &res.addr, false, l->port);
 }
 
 /* The destination of a connect() or a send, read from the program's
@@ -442,30 +561,22 @@ static void handle_connect(egress *e, const struct seccomp_notif *req) {
                 a.v4 = v4;
                 name = is_fake(&a, &idx) && idx < e->n_names ? e->names[idx].s : NULL;
         }
-        net_addr dest = a;
-        bool from_hosts = false;
-        if (name && resolve(e, name, &dest, &from_hosts) < 0) {
-                close(prog_fd);
-                refuse(e, req->id, -EHOSTUNREACH, name, NULL, port, "tcp", "unresolved", NULL);
-                return;
-        }
         if (!name && is_fake(&a, &idx)) {
                 close(prog_fd);
                 refuse(e, req->id, -ECONNREFUSED, NULL, &a, port, "tcp", "unknown_address", NULL);
                 return;
         }
-        const net_rule *rule = NULL;
-        net_verdict v = net_rules_check(e->rules, name, &dest, port, &rule);
-        /* A hosts entry names its address explicitly: that is the policy
-         * saying that this internal address is meant. */
-        if (v == NET_DENY_INTERNAL && from_hosts)
-                v = NET_ALLOW;
-        if (v != NET_ALLOW) {
-                close(prog_fd);
-                refuse(e, req->id, -ECONNREFUSED, name, &dest, port, "tcp", net_verdict_name(v), rule);
+        if (!name) {
+                decide(e, req->id, prog_fd, NULL, &a, false, port);
                 return;
         }
-        start_connect(e, req, prog_fd, name, &dest, port, rule);
+        /* A name no rule allows was not answered by ward's DNS; one that
+         * is allowed: the policy's hosts entry, or the host's resolver. */
+        const net_host *h = net_rules_host(e->rules, name);
+        if (h)
+                decide(e, req->id, prog_fd, name, &h->addr, true, port);
+        else
+                start_lookup(e, req->id, prog_fd, name, port);
 }
 
 static void handle_sendto(egress *e, const struct seccomp_notif *req) {
@@ -742,15 +853,17 @@ static void pump(egress *e, conn *c, pipe_buf *b, int from, int to, bool outboun
 }
 
 size_t egress_max_fds(const egress *e) {
-        /* Each connection holds two sockets and two pipes; only the sockets
-         * are polled. */
-        return 1 + 2 * e->max_conns;
+        /* The DNS socket, a socket per lookup, and each connection's two
+         * sockets (its pipes are not polled). */
+        return 1 + e->max_conns + 2 * e->max_conns;
 }
 
 size_t egress_poll_fill(egress *e, struct pollfd *pf, size_t max) {
         size_t n = 0;
         if (e->dns_fd >= 0 && n < max)
                 pf[n++] = (struct pollfd){.fd = e->dns_fd, .events = POLLIN};
+        for (size_t i = 0; i < e->n_lookups && n < max; i++)
+                pf[n++] = (struct pollfd){.fd = e->lookups[i].fd, .events = POLLIN};
         for (size_t i = 0; i < e->n_conns && n + 2 <= max; i++) {
                 conn *c = e->conns[i];
                 if (c->state == CONN_PENDING) {
@@ -776,6 +889,12 @@ size_t egress_poll_fill(egress *e, struct pollfd *pf, size_t max) {
 int egress_timeout_ms(const egress *e) {
         uint64_t now = now_ms();
         int best = -1;
+        for (size_t i = 0; i < e->n_lookups; i++) {
+                uint64_t d = e->lookups[i].deadline_ms;
+                int left = d > now ? (int)(d - now) : 0;
+                if (best < 0 || left < best)
+                        best = left;
+        }
         for (size_t i = 0; i < e->n_conns; i++) {
                 const conn *c = e->conns[i];
                 if (c->state != CONN_PENDING)
@@ -795,6 +914,22 @@ void egress_poll_done(egress *e, const struct pollfd *pf, size_t n) {
                 k++;
         }
         uint64_t now = now_ms();
+        /* Lookups first: a finished one may start a connection, which is
+         * appended after those polled this round. */
+        size_t n_lookups = e->n_lookups;
+        size_t first_conn_slot = k + n_lookups;
+        for (size_t i = 0; i < n_lookups; i++, k++) {
+                lookup *l = &e->lookups[i];
+                bool ready = k < n && pf[k].revents;
+                if (ready || now >= l->deadline_ms)
+                        finish_lookup(e, l, !ready);
+        }
+        size_t w = 0;
+        for (size_t i = 0; i < e->n_lookups; i++)
+                if (e->lookups[i].fd >= 0)
+                        e->lookups[w++] = e->lookups[i];
+        e->n_lookups = w;
+        k = first_conn_slot;
         for (size_t i = 0; i < e->n_conns; i++, k += 2) {
                 conn *c = e->conns[i];
                 int hr = k < n ? pf[k].revents : 0, sr = k + 1 < n ? pf[k + 1].revents : 0;
@@ -817,7 +952,7 @@ void egress_poll_done(egress *e, const struct pollfd *pf, size_t n) {
                 }
         }
         /* Drop what is over: a failed connect, or both directions shut. */
-        size_t w = 0;
+        w = 0;
         for (size_t i = 0; i < e->n_conns; i++) {
                 conn *c = e->conns[i];
                 bool done = c->host < 0 || (c->out.shut && c->in.shut);

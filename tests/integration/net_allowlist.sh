@@ -169,6 +169,15 @@ else
   echo "note [$T_NAME]: '$H' does not resolve to an internal IPv4 address here; the internal-name check did not run" >&2
 fi
 
+# An allowed name the host cannot resolve: the lookup runs beside ward's
+# loop, and the connection fails with EHOSTUNREACH and an event.
+run_json --net allow=nothing.invalid --lang python -c "
+import socket
+try: socket.create_connection(('nothing.invalid', 80), timeout=5); print('connected')
+except OSError as e: print('failed', e.errno)"
+expect_eq "an allowed name the host cannot resolve" "$(j .stdout)" "failed 113"
+expect_eq "its event" "$(ev network_refused 'nothing.invalid:80 unresolved')" 1
+
 # A raw address that a CIDR rule names is reachable: one of this host's
 # own non-loopback addresses, with a server bound to it.
 RAW=$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -E '^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$' | grep -v '^127\.' | head -1)
