@@ -15,8 +15,9 @@
  * cooperates, and none can go around it: there is no route out of the
  * namespace but ward.
  *
- * Everything here runs in the supervisor's poll loop; nothing blocks but
- * the host-side name lookup of a name not in the policy's hosts map. */
+ * Everything here runs in the supervisor's poll loop and never blocks it:
+ * a host-side name lookup (a name not in the policy's hosts map) runs in
+ * a thread of its own and answers on a socket the loop polls. */
 #pragma once
 
 #include <jansson.h>
