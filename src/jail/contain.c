@@ -178,7 +178,6 @@ __attribute__((noreturn)) static void contain(const jail_spec *s, int sock, int 
                 sock = WARD_SETUP_FD;
         }
         apply_rlimits(s->policy, in_cgroup);
-        reset_signals();
         if ((r = caps_drop_all()) < 0)
                 child_fail(sock, JAIL_MSG_ERROR, -r, "cannot drop capabilities");
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -331,6 +330,11 @@ __attribute__((noreturn)) static void child_main(const jail_spec *s, int sock, i
         int net[2] = {-1, -1};
         if (s->policy->net.mode == NET_MODE_ALLOWLIST && (r = netns_egress_sockets(net)) < 0)
                 child_fail(sock, JAIL_MSG_ERROR, -r, "cannot open the DNS socket or the relay listener");
+        /* Default dispositions and an empty mask, for the program to
+         * inherit: ward ignores SIGPIPE and had blocked its termination
+         * signals, and an ignored signal stays ignored across execve. Done
+         * here, while ward may still be making the cgroup. */
+        reset_signals();
         /* ward made the run's cgroup meanwhile. */
         cgroup_join cj = {.fds = {-1, -1, -1, -1}};
         if ((r = recv_cgroup(sock, &cj)) < 0) {
