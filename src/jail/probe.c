@@ -1032,6 +1032,40 @@ static void probe_clone3(probe_report *rep, const facts *f) {
 
 /* ---- the report ---- */
 
+/* open_tree (5.2) and mount_setattr (5.12), with which the sandbox's root
+ * is built. Asked with arguments the kernel refuses after it has looked
+ * the call up: EBADF or EINVAL means the call exists, ENOSYS that it does
+ * not (or that a seccomp filter says so), EPERM that a filter refuses it. */
+static void probe_mount_api(probe_report *rep, const facts *f) {
+        probe_check *c = &rep->checks[PROBE_MOUNT_API];
+        static const struct {
+                const char *name;
+                long nr;
+                int major, minor;
+        } calls[] = {{"open_tree", SYS_open_tree, 5, 2}, {"mount_setattr", SYS_mount_setattr, 5, 12}};
+        for (size_t i = 0; i < ELEMENTSOF(calls); i++) {
+                long r = syscall(calls[i].nr, -1, "", 0, NULL, 0);
+                int e = r < 0 ? errno : 0;
+                if (e == EBADF || e == EINVAL || e == ENOENT || e == 0)
+                        continue;
+                c->error = -e;
+                DETAIL(c,
+                       "%s failed: %s (%s); ward builds every sandbox's root with open_tree, move_mount and "
+                       "mount_setattr",
+                       calls[i].name, strerror(e), ename(-e));
+                if (e == ENOSYS && !kernel_at_least(f, calls[i].major, calls[i].minor))
+                        HINT(c, "use Linux %d.%d or later", calls[i].major, calls[i].minor);
+                else
+                        HINT(c,
+                             "a seccomp filter around ward refuses %s: run ward outside it, or with a profile "
+                             "that allows the new mount API",
+                             calls[i].name);
+                return;
+        }
+        c->available = true;
+        DETAIL(c, "open_tree and mount_setattr exist");
+}
+
 static const struct {
         const char *name;
         bool required;
@@ -1054,6 +1088,7 @@ static const struct {
         [PROBE_PIDFD] = {"pidfd", true},
         [PROBE_CLOSE_RANGE] = {"close_range", false},
         [PROBE_CLONE3] = {"clone3", true},
+        [PROBE_MOUNT_API] = {"mount-api", true},
 };
 
 int probe_host(probe_report *ret) {
@@ -1075,6 +1110,7 @@ int probe_host(probe_report *ret) {
         probe_pidfd(ret, &f);
         probe_close_range(ret, &f);
         probe_clone3(ret, &f);
+        probe_mount_api(ret, &f);
 
         ret->ok = true;
         for (int i = 0; i < PROBE_N; i++) {

@@ -33,6 +33,7 @@ enum {
         PROBE_PIDFD,
         PROBE_CLOSE_RANGE,
         PROBE_CLONE3,
+        PROBE_MOUNT_API,
         PROBE_N,
 };
 

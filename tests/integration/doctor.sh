@@ -11,7 +11,7 @@ source "$(dirname "$0")/../helpers/lib.sh"
 [ "$(id -u)" = 0 ] || skip "needs root, to compare root with an unprivileged user"
 need setpriv
 
-NAMES="userns pidns mountns netns ipcns utsns cgroupns seccomp landlock cgroup-memory cgroup-pids cgroup-cpu pidfd close_range clone3"
+NAMES="userns pidns mountns netns ipcns utsns cgroupns seccomp landlock cgroup-memory cgroup-pids cgroup-cpu pidfd close_range clone3 mount-api"
 CGROUP_NAMES="cgroup-memory cgroup-pids cgroup-cpu"
 
 lines() { printf '%s\n' "$1" | grep -c .; }
@@ -191,6 +191,9 @@ if [ "$ROOT_RUN_RC" = 0 ]; then
   expect_eq "sandboxed: no cgroup hierarchy" "$(j .cgroup_version)" 0
   expect_match "sandboxed: cgroup cause" "$(check cgroup-memory .detail)" "no cgroup hierarchy is mounted"
   expect_eq "sandboxed: pidfd still works" "$(check pidfd .available)" true
+  expect_eq "sandboxed: mount API" "$(check mount-api .available)" false
+  expect_match "sandboxed: mount API cause" "$(check mount-api .detail)" "open_tree failed.*EPERM"
+  expect_match "sandboxed: mount API hint" "$(check mount-api .hint)" "seccomp filter"
 fi
 
 expect_no_cgroups
