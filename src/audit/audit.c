@@ -28,12 +28,13 @@ static void run_id(char out[33]) {
 }
 
 int audit_open(const char *path, ward_error *err) {
-        int fd = fd_open_no_symlinks(path, O_WRONLY | O_APPEND | O_CREAT, 0600);
+        /* O_NONBLOCK so that a FIFO there fails (ENXIO) instead of waiting
+         * for a reader; a regular file appends the same either way. */
+        int fd = fd_open_no_symlinks(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK, 0600);
         if (fd < 0)
-                return err_set(err, fd, "audit %s: %s%s", path, strerror(-fd),
+                return err_set(err, fd, "audit %s: %s%s", path, fd == -ENXIO ? "not a regular file" : strerror(-fd),
                                fd == -ELOOP ? " (ward follows no symlinks in this path)" : "");
-        struct stat st;
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        if (fd_require_regular(fd) < 0) {
                 close(fd);
                 return err_set(err, -EINVAL, "audit %s: not a regular file", path);
         }

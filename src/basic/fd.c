@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -55,10 +56,22 @@ int fd_open_no_symlinks(const char *path, int flags, mode_t mode) {
         return fd < 0 ? -errno : fd;
 }
 
+int fd_require_regular(int fd) {
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        return S_ISREG(st.st_mode) ? 0 : -EINVAL;
+}
+
 int fd_read_file(const char *path, size_t max, char **ret, size_t *ret_len) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        /* O_NONBLOCK: a FIFO put where a file was expected must not hang
+         * the open; it is then refused as not a regular file. */
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return -errno;
+        int r = fd_require_regular(fd);
+        if (r < 0)
+                return r;
         return fd_read_all(fd, max, ret, ret_len);
 }
 

@@ -6,7 +6,10 @@
 
 ssize_t fd_read_full(int fd, void *buf, size_t len);    /* until len or EOF */
 int fd_write_full(int fd, const void *buf, size_t len); /* 0 or -errno */
-/* Reads a whole small file (at most max bytes, NUL-terminated). */
+/* 0 for a regular file, -EINVAL for anything else (a FIFO, a device, a
+ * directory): files ward reads or appends to must be plain files. */
+int fd_require_regular(int fd);
+/* Reads a whole small regular file (at most max bytes, NUL-terminated). */
 int fd_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
 int fd_read_all(int fd, size_t max, char **ret, size_t *ret_len);
 int fd_write_file(const char *path, const char *data); /* O_WRONLY|O_CLOEXEC, no create */

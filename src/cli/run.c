@@ -199,9 +199,12 @@ static int read_code(const char *path, char **ret, size_t *ret_len) {
         }
         /* No symlinks followed: the file may sit in a directory an
          * earlier sandbox could write, and its content goes into this one. */
-        _cleanup_close_ int fd = fd_open_no_symlinks(path, O_RDONLY, 0);
+        _cleanup_close_ int fd = fd_open_no_symlinks(path, O_RDONLY | O_NONBLOCK, 0);
         if (fd < 0)
                 return fd;
+        int r = fd_require_regular(fd);
+        if (r < 0)
+                return r;
         return fd_read_all(fd, WARD_CODE_MAX, ret, ret_len);
 }
 
@@ -397,7 +400,8 @@ int cmd_run(int argc, char **argv) {
                                 if (r == -EFBIG)
                                         cli_error("run: code in '%s' is larger than %u bytes", pos[0], WARD_CODE_MAX);
                                 else
-                                        cli_error("run: cannot read code from '%s': %s%s", pos[0], strerror(-r),
+                                        cli_error("run: cannot read code from '%s': %s%s", pos[0],
+                                                  r == -EINVAL ? "not a regular file" : strerror(-r),
                                                   r == -ELOOP ? " (ward follows no symlinks in this path)" : "");
                                 return EXIT_WARD_FAILED;
                         }

@@ -727,9 +727,16 @@ static void finish_connect(egress *e, conn *c) {
                 int sz = fcntl(b->p[1], F_GETPIPE_SZ);
                 b->cap = sz > 0 ? (size_t)sz : 65536;
         }
+        /* ward's connect on the program's socket must never block ward's
+         * loop (a full accept queue would hold a blocking connect for
+         * minutes): O_NONBLOCK for this call only, the program's own flags
+         * back afterwards, and what it sees follows those. */
+        int flags = err ? -1 : fcntl(c->prog_fd, F_GETFL);
+        if (!err && (flags < 0 || fcntl(c->prog_fd, F_SETFL, flags | O_NONBLOCK) < 0))
+                err = errno;
         if (!err) {
                 /* Connect the program's own socket to the relay listener, in
-                 * its namespace; its O_NONBLOCK decides what it sees. */
+                 * its namespace. */
                 if (c->prog_family == AF_INET6) {
                         /* The relay listens on 127.0.0.1: an IPv6 socket
                          * reaches it as ::ffff:127.0.0.1. */
@@ -743,6 +750,11 @@ static void finish_connect(egress *e, conn *c) {
                 }
                 if (r < 0 && errno != EINPROGRESS)
                         err = errno;
+                (void)fcntl(c->prog_fd, F_SETFL, flags);
+                /* A blocking socket would have waited for the loopback
+                 * handshake, which completes below: it sees success. */
+                if (r < 0 && !err && !(flags & O_NONBLOCK))
+                        r = 0;
         }
         if (!err) {
                 struct sockaddr_storage mine = {0};
@@ -751,9 +763,9 @@ static void finish_connect(egress *e, conn *c) {
                         err = errno;
                 /* Accept until the peer is the program's socket: the program
                  * may have connected to the listener itself. */
-                for (int tries = 0; !err && tries < 16; tries++) {
+                for (int tries = 0; !err && tries < 256; tries++) {
                         struct pollfd pfd = {.fd = e->relay_fd, .events = POLLIN};
-                        if (poll(&pfd, 1, 1000) <= 0) {
+                        if (poll(&pfd, 1, 100) <= 0) {
                                 err = ETIMEDOUT;
                                 break;
                         }
@@ -853,15 +865,17 @@ static void pump(egress *e, conn *c, pipe_buf *b, int from, int to, bool outboun
 }
 
 size_t egress_max_fds(const egress *e) {
-        /* The DNS socket, a socket per lookup, and each connection's two
-         * sockets (its pipes are not polled). */
-        return 1 + e->max_conns + 2 * e->max_conns;
+        /* The DNS socket, the relay listener, a socket per lookup, and
+         * each connection's two sockets (its pipes are not polled). */
+        return 2 + e->max_conns + 2 * e->max_conns;
 }
 
 size_t egress_poll_fill(egress *e, struct pollfd *pf, size_t max) {
         size_t n = 0;
         if (e->dns_fd >= 0 && n < max)
                 pf[n++] = (struct pollfd){.fd = e->dns_fd, .events = POLLIN};
+        if (e->relay_fd >= 0 && n < max)
+                pf[n++] = (struct pollfd){.fd = e->relay_fd, .events = POLLIN};
         for (size_t i = 0; i < e->n_lookups && n < max; i++)
                 pf[n++] = (struct pollfd){.fd = e->lookups[i].fd, .events = POLLIN};
         for (size_t i = 0; i < e->n_conns && n + 2 <= max; i++) {
@@ -911,6 +925,20 @@ void egress_poll_done(egress *e, const struct pollfd *pf, size_t n) {
         if (e->dns_fd >= 0 && k < n) {
                 if (pf[k].revents)
                         answer_dns(e);
+                k++;
+        }
+        /* Nothing ward made waits in the relay's queue between rounds (its
+         * own connections are accepted as they are made): anything there
+         * is the program connecting to the relay itself, which would fill
+         * the queue. Dropped, with an event. */
+        if (e->relay_fd >= 0 && k < n) {
+                for (int i = 0; pf[k].revents && i < 256; i++) {
+                        int s = accept4(e->relay_fd, NULL, NULL, SOCK_CLOEXEC);
+                        if (s < 0)
+                                break;
+                        close(s);
+                        result_event(e->res, "network_refused", "a connection to ward's relay from inside", 1);
+                }
                 k++;
         }
         uint64_t now = now_ms();

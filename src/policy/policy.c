@@ -676,7 +676,7 @@ int policy_load_file(policy *p, const char *path, ward_error *err) {
         if (r == -EFBIG)
                 return err_set(err, r, "policy %s: larger than %u bytes", path, WARD_POLICY_FILE_MAX);
         if (r < 0)
-                return err_set(err, r, "policy %s: %s", path, strerror(-r));
+                return err_set(err, r, "policy %s: %s", path, r == -EINVAL ? "not a regular file" : strerror(-r));
         return policy_apply_json(p, text, len, path, err);
 }
 

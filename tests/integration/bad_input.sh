@@ -66,6 +66,14 @@ bad "--output-dir through a symlink" "output_dir.*symlink" --output-dir "$T_TMP/
 bad "--audit below a symlink" "audit.*symlink" --audit "$T_TMP/link/audit.log"
 run_ward run --lang python "$T_TMP/link/a.py"
 check_refused "code file below a symlink" "a.py.*symlink"
+# A FIFO where a file is expected is refused at once, not waited on.
+mkfifo "$T_TMP/fifo"
+T_START=$(date +%s)
+bad "--policy is a FIFO" "fifo.*not a regular file" --policy "$T_TMP/fifo"
+bad "--audit is a FIFO" "fifo.*not a regular file" --audit "$T_TMP/fifo"
+run_ward run --lang python "$T_TMP/fifo"
+check_refused "code file is a FIFO" "fifo.*not a regular file"
+expect_eq "FIFOs refused without waiting" "$(($(date +%s) - T_START < 5))" 1
 bad "--env without a name" "env|=value" --env =value
 bad "--workdir missing" "/nonexistent-ward-wd" --workdir /nonexistent-ward-wd
 bad "missing policy file" "/nonexistent-ward.json" --policy /nonexistent-ward.json

@@ -107,6 +107,23 @@ else
   echo "note [$T_NAME]: no IPv6 loopback on this host; the IPv6 check did not run" >&2
 fi
 
+# The program finds ward's relay listener (in /proc/net/tcp) and fills its
+# queue with connections of its own: they are dropped with an event, and an
+# allowed connection still goes through at once.
+run_json "${NET[@]}" --lang python -c "
+import socket, urllib.request
+ports = [int(l.split()[1].split(':')[1], 16) for l in open('/proc/net/tcp').readlines()[1:] if l.split()[3] == '0A']
+held = []
+for p in ports:
+    for _ in range(300):
+        s = socket.socket(); s.setblocking(False)
+        try: s.connect(('127.0.0.1', p))
+        except BlockingIOError: pass
+        held.append(s)
+print(len(ports), len(urllib.request.urlopen('$URL', timeout=10).read()))"
+expect_eq "an allowed connection after a flood of the relay" "$(j .stdout)" "1 1024"
+expect_eq "the flood is an event" "$(j '[.events[] | select(.detail == "a connection to ward\u0027s relay from inside")] | length')" 1
+
 # A 4 MiB transfer arrives intact.
 run_json "${NET[@]}" -- sh -c "curl -sS --max-time 20 http://api.test:$HTTP/big | sha256sum | cut -d' ' -f1"
 expect_eq "a 4 MiB download through the relay" "$(j .stdout)" "$(sha256sum "$T_TMP/www/big" | cut -d' ' -f1)"
