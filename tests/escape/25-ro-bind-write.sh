@@ -15,7 +15,10 @@ chmod 0666 "$T_TMP/data/file"
 chmod 0755 "$T_TMP"
 touch -d '2020-01-01 00:00:00' "$T_TMP/data/file"
 before=$(file_state "$T_TMP/data/file")
-before_list=$(ls -laR --time-style=+%s "$T_TMP/data")
+# The directory itself and everything below it; not its parent ("..", which
+# the test harness writes to), so -A and a stat of the directory.
+snapshot() { stat -c '%n %a %Y' "$T_TMP/data"; ls -lAR --time-style=+%s "$T_TMP/data"; }
+before_list=$(snapshot)
 sandbox_must_work --ro "$T_TMP/data:/data"
 
 read -r -d '' CODE <<'PY'
@@ -68,6 +71,6 @@ run_probe --ro "$T_TMP/data:/data" -- remount_rw:/data mount_setattr:/data mount
 for c in remount_rw:/data mount_setattr:/data mount_bind:/data umount2:/data open_tree:/data; do expect_blocked "$c"; done
 
 expect_eq "host file" "$(file_state "$T_TMP/data/file")" "$before"
-expect_eq "host directory" "$(ls -laR --time-style=+%s "$T_TMP/data")" "$before_list"
+expect_eq "host directory" "$(snapshot)" "$before_list"
 
 done_testing
