@@ -41,6 +41,8 @@
  * listener to ward, before execve). */
 #define WARD_SANDBOX_NOFILE 4096u
 #define WARD_SETUP_FD 4096
+/* Where a session's REPL driver finds its control socket. */
+#define WARD_CTL_FD 100
 
 /* Network allowlist: defaults and the most a policy may ask. */
 #define WARD_NET_CONNECTIONS_DEFAULT 256u

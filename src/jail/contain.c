@@ -158,6 +158,9 @@ __attribute__((noreturn)) static void contain(const jail_spec *s, int sock, int 
         for (int i = 0; i < n_src; i++)
                 if ((hi[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 10)) < 0)
                         child_fail(sock, JAIL_MSG_ERROR, errno, "cannot move fds");
+        int ctl = -1;
+        if (s->ctl_fd >= 0 && (ctl = fcntl(s->ctl_fd, F_DUPFD_CLOEXEC, 10)) < 0)
+                child_fail(sock, JAIL_MSG_ERROR, errno, "cannot move fds");
         for (int i = 0; i < 3; i++)
                 if (dup2(hi[i], i) < 0) /* the copy at 0-2 is not close-on-exec */
                         child_fail(sock, JAIL_MSG_ERROR, errno, "cannot set up stdio");
@@ -166,7 +169,16 @@ __attribute__((noreturn)) static void contain(const jail_spec *s, int sock, int 
                         child_fail(hi[3], JAIL_MSG_ERROR, errno, "cannot move fds");
         sock = 3;
         scratch = 4;
-        fd_close_from(n_src);
+        /* A session's control socket stays open across execve, at one
+         * fixed number the driver is told. */
+        if (ctl >= 0) {
+                if (dup2(ctl, WARD_CTL_FD) < 0)
+                        child_fail(sock, JAIL_MSG_ERROR, errno, "cannot move the control socket");
+                (void)syscall(SYS_close_range, (unsigned)n_src, (unsigned)(WARD_CTL_FD - 1), 0);
+                fd_close_from(WARD_CTL_FD + 1);
+        } else {
+                fd_close_from(n_src);
+        }
         /* With the allowlist, seccomp mediates sendmsg() except on this one
          * fd number, which the program cannot reach once its NOFILE limit
          * is set (below): the setup messages go out through it. */
@@ -304,14 +316,26 @@ static pid_t fork_program(const cgroup_join *cj, int sock) {
         return 0;
 }
 
+static volatile pid_t program_pgid;
+
+/* kill() is async-signal-safe: the handler passes the signal on itself,
+ * with no window between a flag and waitpid() for it to get lost in. */
+static void on_interrupt(int sig) {
+        int e = errno;
+        if (program_pgid > 0)
+                (void)kill(-program_pgid, sig);
+        errno = e;
+}
+
 /* The sandbox's init (pid 1 of its pid namespace). */
 __attribute__((noreturn)) static void child_main(const jail_spec *s, int sock, int status_fd) {
         ward_error err = {0};
         char go;
         int r;
-        int keep[5] = {sock, status_fd, s->stdio[0], s->stdio[1], s->stdio[2]};
-        qsort(keep, ELEMENTSOF(keep), sizeof keep[0], cmp_int);
-        close_all_except(keep, ELEMENTSOF(keep));
+        int keep[6] = {sock, status_fd, s->stdio[0], s->stdio[1], s->stdio[2], s->ctl_fd};
+        size_t n_keep = s->ctl_fd >= 0 ? 6 : 5;
+        qsort(keep, n_keep, sizeof keep[0], cmp_int);
+        close_all_except(keep, n_keep);
 
         /* Die with ward. If ward is already gone, the read below sees EOF. */
         prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -360,6 +384,17 @@ __attribute__((noreturn)) static void child_main(const jail_spec *s, int sock, i
                         close(net[i]);
         for (int i = 0; i < 3; i++)
                 close(s->stdio[i]);
+        if (s->ctl_fd >= 0)
+                close(s->ctl_fd);
+        /* ward interrupts a session's cell by signalling the init, the one
+         * process of the sandbox it may signal by pidfd without a race: the
+         * init passes SIGINT on to the program's process group, as a
+         * terminal's Ctrl-C would. Without a handler, a pid namespace's
+         * init never sees a signal from outside. */
+        program_pgid = prog;
+        struct sigaction sa = {.sa_handler = on_interrupt, .sa_flags = SA_RESTART};
+        sigemptyset(&sa.sa_mask);
+        (void)sigaction(SIGINT, &sa, NULL);
         if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || caps_drop_all() < 0 ||
             prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
                 /* An init that keeps privileges must not watch over a
@@ -582,6 +617,12 @@ void jail_kill(jail *j) {
                 (void)syscall(SYS_pidfd_send_signal, j->pidfd, SIGKILL, NULL, 0);
         else if (j->pid > 0)
                 kill(j->pid, SIGKILL);
+}
+
+int jail_interrupt(jail *j) {
+        if (j->pidfd < 0)
+                return -ESRCH;
+        return syscall(SYS_pidfd_send_signal, j->pidfd, SIGINT, NULL, 0) < 0 ? -errno : 0;
 }
 
 void jail_release(jail *j) {

@@ -135,6 +135,8 @@ typedef struct jail_spec {
         size_t code_len;
         const char *code_name;
         int stdio[3];     /* the child's ends of the pipes */
+        int ctl_fd;       /* -1, or a session's control socket: the program
+                             gets it at WARD_CTL_FD, open across execve */
         int landlock_abi; /* 0 to run without landlock */
 } jail_spec;
 
@@ -175,6 +177,8 @@ int jail_send_cgroup(jail *j, const cgroup *cg, ward_error *err);
  * with *ret_exec_class set). */
 int jail_wait_started(jail *j, int timeout_ms, int *ret_exec_class, ward_error *err);
 void jail_kill(jail *j);
+/* Sends SIGINT to the program's process group, through the init. */
+int jail_interrupt(jail *j);
 void jail_release(jail *j); /* closes fds; the caller has reaped the init */
 
 /* Lets the sandbox's init wipe ward's argv and environment from its memory,

@@ -70,22 +70,36 @@ static char **build_env(const policy *p) {
         return env;
 }
 
-typedef struct loop {
+/* A sandbox under watch. supervise_run() is sv_start(), sv_poll() until
+ * sv_ended(), then sv_finish(); a session holds one across many cells. */
+struct sv {
         const supervise_req *req;
         result *res;
-        jail *jail;
-        const cgroup *cg;
-        int out_fd, err_fd, in_fd; /* our ends of the pipes */
-        char in_buf[STDIN_CHUNK];
+        egress *net; /* with the network allowlist */
+        struct pollfd *pf;
+        size_t pf_cap;
         size_t in_len, in_off;
-        bool in_eof;
-        run_status killed_for; /* STATUS_OK while nobody ended the run */
         uint64_t violations;
         uint64_t cpu_limit_ns;
+        uint64_t exited_at;
+        uint64_t t0, t_exec;
+        jail jail;
+        cgroup cg;
+        sigset_t old_mask;
+        ward_error setup;          /* why the supervisor itself failed, if it did */
+        run_status killed_for;     /* STATUS_OK while nobody ended the run */
+        int failed;                /* < 0: the supervisor failed (setup) */
+        int out_fd, err_fd, in_fd; /* our ends of the pipes */
+        int wall_fd, tick_fd, sig_fd;
+        int exec_class;
+        int out_dir;
+        bool have_cg;
+        bool in_eof;
         bool init_exited;
         bool notify_hup; /* every filtered process is gone */
-        egress *net;     /* with the network allowlist */
-} loop;
+        char in_buf[STDIN_CHUNK];
+};
+typedef struct sv loop;
 
 static void end_run(loop *l, run_status why, const char *limit) {
         if (l->killed_for != STATUS_OK)
@@ -93,11 +107,12 @@ static void end_run(loop *l, run_status why, const char *limit) {
         l->killed_for = why;
         if (limit)
                 result_event(l->res, "limit", limit, 1);
-        jail_kill(l->jail);
+        jail_kill(&l->jail);
 }
 
 /* Reads what is there; keeps it under the cap; mirrors it if asked. */
-static void pump_output(loop *l, int *fd, buf *b, int mirror) {
+static void pump_output(loop *l, int *fd, buf *b, int stream) {
+        int mirror = stream == 1 ? l->req->stdout_fd : l->req->stderr_fd;
         char chunk[65536];
         for (int rounds = 0; rounds < 16; rounds++) {
                 ssize_t n = read(*fd, chunk, sizeof chunk);
@@ -114,6 +129,8 @@ static void pump_output(loop *l, int *fd, buf *b, int mirror) {
                 long kept = buf_append(b, chunk, (size_t)n);
                 if (mirror >= 0 && kept > 0)
                         (void)fd_write_full(mirror, b->data + before, (size_t)kept);
+                if (l->req->on_output && kept > 0)
+                        l->req->on_output(l->req->ctx, stream, b->data + before, (size_t)kept);
                 if (kept < n && l->req->policy->output_mode == OUTPUT_MODE_STOP)
                         end_run(l, STATUS_OUTPUT_LIMIT, "output");
         }
@@ -153,7 +170,7 @@ static void answer_notification(loop *l) {
         struct seccomp_notif_resp *resp = NULL;
         if (seccomp_notify_alloc(&req, &resp) < 0)
                 return;
-        if (seccomp_notify_receive(l->jail->notify_fd, req) < 0) {
+        if (seccomp_notify_receive(l->jail.notify_fd, req) < 0) {
                 seccomp_notify_free(req, resp);
                 return;
         }
@@ -171,7 +188,7 @@ static void answer_notification(loop *l) {
                 resp->error = -EPERM;
                 resp->val = 0;
                 resp->flags = 0;
-                (void)seccomp_notify_respond(l->jail->notify_fd, resp); /* ENOENT: the caller died */
+                (void)seccomp_notify_respond(l->jail.notify_fd, resp); /* ENOENT: the caller died */
                 if (++l->violations > l->req->policy->max_violations)
                         end_run(l, STATUS_VIOLATION, NULL);
         }
@@ -180,7 +197,7 @@ static void answer_notification(loop *l) {
 
 static void check_cpu(loop *l) {
         uint64_t ns;
-        if (!l->cg || !l->cg->cpu || cgroup_cpu_ns(l->cg, &ns) < 0)
+        if (!l->have_cg || !l->cg.cpu || cgroup_cpu_ns(&l->cg, &ns) < 0)
                 return;
         if (ns >= l->cpu_limit_ns)
                 end_run(l, STATUS_CPU_LIMIT, "cpu_time");
@@ -207,110 +224,11 @@ static void drain_timer(int fd) {
         (void)!read(fd, &n, sizeof n);
 }
 
-/* Runs until the init exits (or is killed). */
-static int watch(loop *l, int sigfd) {
-        const policy *p = l->req->policy;
-        _cleanup_close_ int wall = arm_timer(CLOCK_MONOTONIC, p->wall_time_ms, 0);
-        _cleanup_close_ int tick = l->cg && l->cg->cpu ? arm_timer(CLOCK_MONOTONIC, CPU_TICK_MS, CPU_TICK_MS) : -1;
-        if (wall < 0)
-                return wall;
-        uint64_t exited_at = 0;
-        enum { P_PID, P_OUT, P_ERR, P_NOTIFY, P_IN, P_STDIN, P_WALL, P_TICK, P_SIG, P_N };
-        size_t n_extra = l->net ? egress_max_fds(l->net) : 0;
-        _cleanup_free_ struct pollfd *pf = calloc(P_N + n_extra, sizeof *pf);
-        if (!pf)
-                return -ENOMEM;
-        for (;;) {
-                for (int i = 0; i < P_N; i++)
-                        pf[i] = (struct pollfd){.fd = -1};
-                if (!l->init_exited)
-                        pf[P_PID] = (struct pollfd){.fd = l->jail->pidfd, .events = POLLIN};
-                pf[P_OUT] = (struct pollfd){.fd = l->out_fd, .events = POLLIN};
-                pf[P_ERR] = (struct pollfd){.fd = l->err_fd, .events = POLLIN};
-                if (!l->init_exited && !l->notify_hup)
-                        pf[P_NOTIFY] = (struct pollfd){.fd = l->jail->notify_fd, .events = POLLIN};
-                if (l->in_fd >= 0 && l->in_off < l->in_len)
-                        pf[P_IN] = (struct pollfd){.fd = l->in_fd, .events = POLLOUT};
-                else if (l->in_fd >= 0 && !l->in_eof)
-                        pf[P_STDIN] = (struct pollfd){.fd = l->req->stdin_fd, .events = POLLIN};
-                pf[P_WALL] = (struct pollfd){.fd = wall, .events = POLLIN};
-                pf[P_TICK] = (struct pollfd){.fd = tick, .events = POLLIN};
-                pf[P_SIG] = (struct pollfd){.fd = sigfd, .events = POLLIN};
-
-                /* Once the init is gone every writer of the pipes is gone:
-                 * they reach EOF soon; a short bound guards the rest. */
-                if (l->init_exited && (l->out_fd < 0 && l->err_fd < 0))
-                        return 0;
-                int timeout = l->init_exited ? 200 : -1;
-                if (l->init_exited && now_ms() - exited_at > 1000)
-                        return 0;
-                size_t n_net = 0;
-                if (l->net && !l->init_exited) {
-                        n_net = egress_poll_fill(l->net, pf + P_N, n_extra);
-                        int t = egress_timeout_ms(l->net);
-                        if (t >= 0 && (timeout < 0 || t < timeout))
-                                timeout = t;
-                }
-                int n = poll(pf, P_N + n_net, timeout);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (pf[P_OUT].revents)
-                        pump_output(l, &l->out_fd, &l->res->out, l->req->stdout_fd);
-                if (pf[P_ERR].revents)
-                        pump_output(l, &l->err_fd, &l->res->err, l->req->stderr_fd);
-                if (pf[P_NOTIFY].revents & POLLIN)
-                        answer_notification(l);
-                if (l->net && !l->init_exited) {
-                        egress_poll_done(l->net, pf + P_N, n_net);
-                        const char *hit = egress_limit_hit(l->net);
-                        if (hit) {
-                                char what[48];
-                                snprintf(what, sizeof what, "network_%s", hit);
-                                end_run(l, STATUS_NETWORK_LIMIT, what);
-                        }
-                }
-                /* POLLHUP on the notify fd: every filtered process is
-                 * gone; the pidfd says so in its turn, so stop asking. */
-                if (pf[P_NOTIFY].revents & (POLLHUP | POLLERR | POLLNVAL))
-                        l->notify_hup = true;
-                if (pf[P_IN].revents & (POLLOUT | POLLERR | POLLHUP))
-                        pump_stdin(l);
-                if (pf[P_STDIN].revents)
-                        pump_stdin(l);
-                if (pf[P_WALL].revents) {
-                        drain_timer(wall);
-                        end_run(l, STATUS_TIMEOUT, "wall_time");
-                }
-                if (tick >= 0 && pf[P_TICK].revents) {
-                        drain_timer(tick);
-                        check_cpu(l);
-                }
-                if (pf[P_SIG].revents) {
-                        struct signalfd_siginfo si;
-                        if (read(sigfd, &si, sizeof si) == sizeof si) {
-                                snprintf(l->res->error, sizeof l->res->error, "ward was stopped by signal %u",
-                                         si.ssi_signo);
-                                end_run(l, STATUS_ERROR, NULL);
-                        }
-                }
-                if (pf[P_PID].revents & POLLIN) {
-                        l->init_exited = true;
-                        exited_at = now_ms();
-                        if (l->in_fd >= 0) {
-                                close(l->in_fd);
-                                l->in_fd = -1;
-                        }
-                }
-        }
-}
-
 static void classify(loop *l, int prog_status, bool have_status, int scratch_fd) {
         result *res = l->res;
         cgroup_stats st = {0};
-        if (l->cg && l->cg->version)
-                cgroup_read_stats(l->cg, &st);
+        if (l->have_cg)
+                cgroup_read_stats(&l->cg, &st);
         res->memory_peak = st.memory_peak;
         res->cpu_ms = st.cpu_ns / 1000000;
         if (st.oom_kills)
@@ -407,8 +325,141 @@ static void fail_result(result *res, const ward_error *e) {
         snprintf(res->error, sizeof res->error, "%s", e->msg);
 }
 
-int supervise_run(const supervise_req *req, result *res, ward_error *err) {
+enum { S_PID, S_OUT, S_ERR, S_NOTIFY, S_IN, S_STDIN, S_WALL, S_TICK, S_SIG, S_N };
+
+bool sv_ended(const sv *l) {
+        if (l->failed < 0)
+                return true;
+        /* Once the init is gone every writer of the pipes is gone: they
+         * reach EOF soon; a short bound guards the rest. */
+        return l->init_exited && ((l->out_fd < 0 && l->err_fd < 0) || now_ms() - l->exited_at > 1000);
+}
+
+int sv_poll(sv *l, struct pollfd *extra, size_t n_extra, int timeout) {
+        if (sv_ended(l))
+                return 0;
+        size_t n_net_max = l->net ? egress_max_fds(l->net) : 0;
+        size_t need = S_N + n_net_max + n_extra;
+        if (need > l->pf_cap) {
+                struct pollfd *pf = realloc(l->pf, need * sizeof *pf);
+                if (!pf)
+                        return -ENOMEM;
+                l->pf = pf;
+                l->pf_cap = need;
+        }
+        struct pollfd *pf = l->pf;
+        for (int i = 0; i < S_N; i++)
+                pf[i] = (struct pollfd){.fd = -1};
+        if (!l->init_exited)
+                pf[S_PID] = (struct pollfd){.fd = l->jail.pidfd, .events = POLLIN};
+        pf[S_OUT] = (struct pollfd){.fd = l->out_fd, .events = POLLIN};
+        pf[S_ERR] = (struct pollfd){.fd = l->err_fd, .events = POLLIN};
+        if (!l->init_exited && !l->notify_hup)
+                pf[S_NOTIFY] = (struct pollfd){.fd = l->jail.notify_fd, .events = POLLIN};
+        if (l->in_fd >= 0 && l->in_off < l->in_len)
+                pf[S_IN] = (struct pollfd){.fd = l->in_fd, .events = POLLOUT};
+        else if (l->in_fd >= 0 && !l->in_eof)
+                pf[S_STDIN] = (struct pollfd){.fd = l->req->stdin_fd, .events = POLLIN};
+        pf[S_WALL] = (struct pollfd){.fd = l->wall_fd, .events = POLLIN};
+        pf[S_TICK] = (struct pollfd){.fd = l->tick_fd, .events = POLLIN};
+        pf[S_SIG] = (struct pollfd){.fd = l->sig_fd, .events = POLLIN};
+
+        if (l->init_exited && (timeout < 0 || timeout > 200))
+                timeout = 200;
+        size_t n_net = 0;
+        if (l->net && !l->init_exited) {
+                n_net = egress_poll_fill(l->net, pf + S_N, n_net_max);
+                int t = egress_timeout_ms(l->net);
+                if (t >= 0 && (timeout < 0 || t < timeout))
+                        timeout = t;
+        }
+        struct pollfd *ex = pf + S_N + n_net;
+        for (size_t i = 0; i < n_extra; i++)
+                ex[i] = extra[i];
+        int n = poll(pf, S_N + n_net + n_extra, timeout);
+        if (n < 0 && errno == EINTR)
+                return 0;
+        if (n < 0)
+                return -errno;
+        for (size_t i = 0; i < n_extra; i++)
+                extra[i].revents = ex[i].revents;
+        if (pf[S_OUT].revents)
+                pump_output(l, &l->out_fd, &l->res->out, 1);
+        if (pf[S_ERR].revents)
+                pump_output(l, &l->err_fd, &l->res->err, 2);
+        if (pf[S_NOTIFY].revents & POLLIN)
+                answer_notification(l);
+        if (l->net && !l->init_exited) {
+                egress_poll_done(l->net, pf + S_N, n_net);
+                const char *hit = egress_limit_hit(l->net);
+                if (hit) {
+                        char what[48];
+                        snprintf(what, sizeof what, "network_%s", hit);
+                        end_run(l, STATUS_NETWORK_LIMIT, what);
+                }
+        }
+        /* POLLHUP on the notify fd: every filtered process is gone; the
+         * pidfd says so in its turn, so stop asking. */
+        if (pf[S_NOTIFY].revents & (POLLHUP | POLLERR | POLLNVAL))
+                l->notify_hup = true;
+        if (pf[S_IN].revents & (POLLOUT | POLLERR | POLLHUP))
+                pump_stdin(l);
+        if (pf[S_STDIN].revents)
+                pump_stdin(l);
+        if (pf[S_WALL].revents) {
+                drain_timer(l->wall_fd);
+                end_run(l, STATUS_TIMEOUT, "wall_time");
+        }
+        if (l->tick_fd >= 0 && pf[S_TICK].revents) {
+                drain_timer(l->tick_fd);
+                check_cpu(l);
+        }
+        if (pf[S_SIG].revents) {
+                struct signalfd_siginfo si;
+                if (read(l->sig_fd, &si, sizeof si) == sizeof si) {
+                        snprintf(l->res->error, sizeof l->res->error, "ward was stopped by signal %u", si.ssi_signo);
+                        end_run(l, STATUS_ERROR, NULL);
+                }
+        }
+        if (pf[S_PID].revents & POLLIN) {
+                l->init_exited = true;
+                l->exited_at = now_ms();
+                if (l->in_fd >= 0) {
+                        close(l->in_fd);
+                        l->in_fd = -1;
+                }
+        }
+        return 0;
+}
+
+static void close_fd(int *fd) {
+        if (*fd >= 0) {
+                close(*fd);
+                *fd = -1;
+        }
+}
+
+/* Frees what sv_start made, whatever state it got to. */
+static void sv_free(sv *l) {
+        if (l->net)
+                egress_free(l->net);
+        jail_release(&l->jail);
+        int *fds[] = {&l->out_fd, &l->err_fd, &l->in_fd, &l->wall_fd, &l->tick_fd, &l->out_dir};
+        for (size_t i = 0; i < ELEMENTSOF(fds); i++)
+                close_fd(fds[i]);
+        if (l->sig_fd >= 0) {
+                close_fd(&l->sig_fd);
+                sigprocmask(SIG_SETMASK, &l->old_mask, NULL);
+        }
+        if (l->have_cg)
+                cgroup_destroy(&l->cg);
+        free(l->pf);
+        free(l);
+}
+
+int sv_start(const supervise_req *req, result *res, sv **ret, ward_error *err) {
         const policy *p = req->policy;
+        *ret = NULL;
         int r = policy_validate(p, err);
         if (r < 0)
                 return r;
@@ -417,44 +468,66 @@ int supervise_run(const supervise_req *req, result *res, ward_error *err) {
                 return err_set(err, -EOPNOTSUPP,
                                "landlock is not available on this host; the policy must list \"landlock\" in "
                                "allow_without to run without it");
+        sv *l = calloc(1, sizeof *l);
+        if (!l)
+                return err_set(err, -ENOMEM, "out of memory");
+        *l = (sv){
+                .req = req,
+                .res = res,
+                .jail = {.pidfd = -1,
+                         .sock = -1,
+                         .status_fd = -1,
+                         .notify_fd = -1,
+                         .scratch_fd = -1,
+                         .dns_fd = -1,
+                         .relay_fd = -1},
+                .out_fd = -1,
+                .err_fd = -1,
+                .in_fd = -1,
+                .killed_for = STATUS_OK,
+                .cpu_limit_ns = p->cpu_time_ms * 1000000ull,
+                .wall_fd = -1,
+                .tick_fd = -1,
+                .sig_fd = -1,
+                .out_dir = -1,
+                .t0 = now_ms(),
+        };
 
         /* The output directory is opened now, by the path the caller gave,
          * and not again after the run: by then the sandbox may have replaced
          * that path (it may be inside a --rw bind or the workdir). */
-        _cleanup_close_ int out_dir = -1;
-        if (p->output_dir && (out_dir = fd_open_no_symlinks(p->output_dir, O_RDONLY | O_DIRECTORY, 0)) < 0)
-                return err_set(err, out_dir, "output_dir: cannot open '%s': %s", p->output_dir, strerror(-out_dir));
-
+        if (p->output_dir && (l->out_dir = fd_open_no_symlinks(p->output_dir, O_RDONLY | O_DIRECTORY, 0)) < 0) {
+                r = err_set(err, l->out_dir, "output_dir: cannot open '%s': %s", p->output_dir, strerror(-l->out_dir));
+                l->out_dir = -1;
+                sv_free(l);
+                return r;
+        }
         /* The allowlist's rules are parsed now: a policy that was valid
          * when written stays valid, but nothing is started before it is
          * known to be. */
-        egress *net = NULL;
-        if (p->net.mode == NET_MODE_ALLOWLIST && egress_new(&p->net, res, &net, err) < 0)
-                return err->code;
-
-        uint64_t t0 = now_ms();
-        cgroup cg = {0};
-        ward_error cg_err = {0};
-        int ret = 0; /* < 0: the request fails as a whole, with no result */
+        if (p->net.mode == NET_MODE_ALLOWLIST && egress_new(&p->net, res, &l->net, err) < 0) {
+                r = err->code;
+                sv_free(l);
+                return r;
+        }
 
         _cleanup_free_ char **env = build_env(p);
-        sigset_t old_mask;
-        int sigfd = -1;
         int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1};
-        jail j = {.pidfd = -1, .sock = -1, .status_fd = -1, .notify_fd = -1, .scratch_fd = -1};
         bool spawned = false;
-        ward_error setup = {0};
+        ward_error *setup = &l->setup;
+        ward_error cg_err = {0};
 
         if (!env) {
-                err_set(&setup, -ENOMEM, "out of memory");
+                err_set(setup, -ENOMEM, "out of memory");
                 goto setup_failed;
         }
         if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
-                err_set(&setup, -errno, "pipe: %s", strerror(errno));
+                err_set(setup, -errno, "pipe: %s", strerror(errno));
                 goto setup_failed;
         }
-        if ((sigfd = block_signals(&old_mask)) < 0) {
-                err_set(&setup, sigfd, "signalfd: %s", strerror(-sigfd));
+        if ((l->sig_fd = block_signals(&l->old_mask)) < 0) {
+                err_set(setup, l->sig_fd, "signalfd: %s", strerror(-l->sig_fd));
+                l->sig_fd = -1;
                 goto setup_failed;
         }
         jail_spec spec = {
@@ -465,133 +538,189 @@ int supervise_run(const supervise_req *req, result *res, ward_error *err) {
                 .code_len = req->code_len,
                 .code_name = req->code_name,
                 .stdio = {in[0], out[1], errp[1]},
+                .ctl_fd = req->has_ctl ? req->ctl_fd : -1,
                 .landlock_abi = landlock,
         };
-        if (jail_spawn(&spec, &j, &setup) < 0)
+        if (jail_spawn(&spec, &l->jail, setup) < 0)
                 goto setup_failed;
         spawned = true;
         /* The init builds the sandbox's root meanwhile. */
-        if (cgroup_create(&cg, p, &cg_err) < 0) {
+        if (cgroup_create(&l->cg, p, &cg_err) < 0) {
                 if (!p->allow_without_cgroups) {
-                        ret = err_set(err, cg_err.code,
-                                      "%s; the policy must list \"cgroups\" in allow_without to run with rlimit-only "
-                                      "limits",
-                                      cg_err.msg);
-                        goto setup_failed;
+                        r = err_set(err, cg_err.code,
+                                    "%s; the policy must list \"cgroups\" in allow_without to run with rlimit-only "
+                                    "limits",
+                                    cg_err.msg);
+                        jail_kill(&l->jail);
+                        siginfo_t si;
+                        (void)waitid((idtype_t)P_PIDFD, (id_t)l->jail.pidfd, &si, WEXITED);
+                        for (int i = 0; i < 2; i++) {
+                                close_fd(&in[i]);
+                                close_fd(&out[i]);
+                                close_fd(&errp[i]);
+                        }
+                        memset(&l->cg, 0, sizeof l->cg);
+                        sv_free(l);
+                        return r;
                 }
-                memset(&cg, 0, sizeof cg);
+                memset(&l->cg, 0, sizeof l->cg);
                 result_event(res, "degraded", "cgroups unavailable: rlimit-only limits", 1);
         }
-        res->cgroup_version = cg.version;
-        if (jail_send_cgroup(&j, cg.version ? &cg : NULL, &setup) < 0)
+        l->have_cg = l->cg.version != 0;
+        res->cgroup_version = l->cg.version;
+        if (jail_send_cgroup(&l->jail, l->have_cg ? &l->cg : NULL, setup) < 0)
                 goto setup_failed;
-        res->protections = j.protections;
-        close(in[0]);
-        close(out[1]);
-        close(errp[1]);
-        in[0] = out[1] = errp[1] = -1;
+        res->protections = l->jail.protections;
+        close_fd(&in[0]);
+        close_fd(&out[1]);
+        close_fd(&errp[1]);
         (void)fd_nonblock(out[0]);
         (void)fd_nonblock(errp[0]);
         (void)fd_nonblock(in[1]);
 
-        int exec_class = 0;
-        if (jail_wait_started(&j, (int)p->wall_time_ms, &exec_class, &setup) < 0 && !exec_class)
+        if (jail_wait_started(&l->jail, (int)p->wall_time_ms, &l->exec_class, setup) < 0 && !l->exec_class)
                 goto setup_failed;
-        if (exec_class) {
-                res->exec_class = exec_class;
-                result_event(res, "exec_failed", setup.msg, 1);
+        if (l->exec_class) {
+                res->exec_class = l->exec_class;
+                result_event(res, "exec_failed", setup->msg, 1);
         }
-        if (net) {
-                egress_attach(net, j.notify_fd, j.dns_fd, j.relay_fd);
-                j.dns_fd = j.relay_fd = -1; /* egress owns them now */
+        if (l->net) {
+                egress_attach(l->net, l->jail.notify_fd, l->jail.dns_fd, l->jail.relay_fd);
+                l->jail.dns_fd = l->jail.relay_fd = -1; /* egress owns them now */
         }
-
-        loop l = {
-                .req = req,
-                .res = res,
-                .jail = &j,
-                .cg = cg.version ? &cg : NULL,
-                .out_fd = out[0],
-                .err_fd = errp[0],
-                .in_fd = req->stdin_fd >= 0 ? in[1] : -1,
-                .killed_for = STATUS_OK,
-                .cpu_limit_ns = p->cpu_time_ms * 1000000ull,
-                .net = net,
-        };
-        if (req->stdin_fd < 0) {
-                close(in[1]);
-        }
-        in[1] = -1;
+        l->out_fd = out[0];
+        l->err_fd = errp[0];
         out[0] = errp[0] = -1;
-        uint64_t t_exec = now_ms();
-        r = watch(&l, sigfd);
-        if (r < 0) {
-                jail_kill(&j);
-                err_set(&setup, r, "supervisor: %s", strerror(-r));
+        if (req->stdin_fd >= 0)
+                l->in_fd = in[1];
+        else
+                close(in[1]);
+        in[1] = -1;
+        l->wall_fd = arm_timer(CLOCK_MONOTONIC, p->wall_time_ms, 0);
+        if (l->wall_fd < 0) {
+                err_set(setup, l->wall_fd, "timerfd: %s", strerror(-l->wall_fd));
+                l->wall_fd = -1;
+                goto setup_failed;
         }
-        if (l.out_fd >= 0)
-                close(l.out_fd);
-        if (l.err_fd >= 0)
-                close(l.err_fd);
-        if (l.in_fd >= 0)
-                close(l.in_fd);
-        res->wall_ms = now_ms() - t_exec;
+        if (l->have_cg && l->cg.cpu)
+                l->tick_fd = arm_timer(CLOCK_MONOTONIC, CPU_TICK_MS, CPU_TICK_MS); /* < 0: RLIMIT_CPU still holds */
+        l->t_exec = now_ms();
+        *ret = l;
+        return 0;
+
+setup_failed:
+        if (spawned) {
+                jail_kill(&l->jail);
+                siginfo_t si2;
+                (void)waitid((idtype_t)P_PIDFD, (id_t)l->jail.pidfd, &si2, WEXITED);
+                /* reaped: sv_finish must not wait again */
+                l->init_exited = true;
+        }
+        for (int i = 0; i < 2; i++) {
+                close_fd(&in[i]);
+                close_fd(&out[i]);
+                close_fd(&errp[i]);
+        }
+        l->failed = l->setup.code < 0 ? l->setup.code : -EIO;
+        *ret = l;
+        return 0;
+}
+
+void sv_kill(sv *l, run_status why, const char *limit) {
+        end_run(l, why, limit);
+}
+
+int sv_interrupt(sv *l) {
+        return jail_interrupt(&l->jail);
+}
+
+void sv_set_result(sv *l, result *res) {
+        l->res = res;
+}
+
+int sv_scratch_fd(const sv *l) {
+        return l->jail.scratch_fd;
+}
+
+bool sv_cpu_ns(const sv *l, uint64_t *ret) {
+        return l->have_cg && l->cg.cpu && cgroup_cpu_ns(&l->cg, ret) == 0;
+}
+
+bool sv_alive(const sv *l) {
+        return l->failed == 0 && !l->init_exited;
+}
+
+bool sv_failed(const sv *l, const char **why) {
+        if (why)
+                *why = l->setup.msg;
+        return l->failed < 0;
+}
+
+void sv_finish(sv *l) {
+        result *res = l->res;
+        if (l->failed < 0) {
+                fail_result(res, &l->setup);
+                /* Nothing ran: no protection was in force for anything. */
+                res->protections = 0;
+                res->wall_ms = now_ms() - l->t0;
+                sv_free(l);
+                return;
+        }
+        close_fd(&l->out_fd);
+        close_fd(&l->err_fd);
+        close_fd(&l->in_fd);
+        res->wall_ms = now_ms() - l->t_exec;
 
         int32_t prog_status = 0;
-        bool have_status = read(j.status_fd, &prog_status, sizeof prog_status) == sizeof prog_status;
+        bool have_status = read(l->jail.status_fd, &prog_status, sizeof prog_status) == sizeof prog_status;
         siginfo_t si;
-        jail_kill(&j); /* a no-op once it exited; makes sure otherwise */
-        (void)waitid((idtype_t)P_PIDFD, (id_t)j.pidfd, &si, WEXITED);
+        jail_kill(&l->jail); /* a no-op once it exited; makes sure otherwise */
+        (void)waitid((idtype_t)P_PIDFD, (id_t)l->jail.pidfd, &si, WEXITED);
+        int r = 0;
         if (have_status && prog_status == JAIL_STATUS_INIT_FAILED) {
                 have_status = false;
-                if (r >= 0)
-                        r = err_set(&setup, -EPERM, "sandbox init: cannot drop its own privileges");
+                r = err_set(&l->setup, -EPERM, "sandbox init: cannot drop its own privileges");
         }
-        classify(&l, prog_status, have_status, j.scratch_fd);
-        if (exec_class) {
-                res->exit_code = exec_class;
+        classify(l, prog_status, have_status, l->jail.scratch_fd);
+        if (l->exec_class) {
+                res->exit_code = l->exec_class;
                 res->signal = 0;
                 res->status = STATUS_EXIT;
         }
         if (r < 0)
-                fail_result(res, &setup);
-        if (out_dir >= 0 && j.scratch_fd >= 0) {
-                int c = output_copy(j.scratch_fd, out_dir, p->disk, res);
+                fail_result(res, &l->setup);
+        if (l->out_dir >= 0 && l->jail.scratch_fd >= 0) {
+                int c = output_copy(l->jail.scratch_fd, l->out_dir, l->req->policy->disk, res);
                 if (c < 0)
                         result_event(res, "output_skipped", "copy to the output dir failed", 1);
         }
-        goto cleanup;
+        if (l->net && res->status != STATUS_ERROR)
+                res->network = egress_to_json(l->net);
+        sv_free(l);
+}
 
-setup_failed:
-        if (spawned) {
-                jail_kill(&j);
-                siginfo_t si2;
-                (void)waitid((idtype_t)P_PIDFD, (id_t)j.pidfd, &si2, WEXITED);
+int supervise_run(const supervise_req *req, result *res, ward_error *err) {
+        sv *l;
+        int r = sv_start(req, res, &l, err);
+        if (r < 0 || !l)
+                return r < 0 ? r : -EIO;
+        while (!sv_ended(l)) {
+                r = sv_poll(l, NULL, 0, -1);
+                if (r < 0) {
+                        jail_kill(&l->jail);
+                        err_set(&l->setup, r, "supervisor: %s", strerror(-r));
+                        fail_result(res, &l->setup);
+                        break;
+                }
         }
-        fail_result(res, &setup);
-        /* Nothing ran: no protection was in force for anything. */
-        res->protections = 0;
-        res->wall_ms = now_ms() - t0;
-cleanup:
-        if (net) {
-                if (spawned && res->status != STATUS_ERROR)
-                        res->network = egress_to_json(net);
-                egress_free(net);
+        if (r < 0) {
+                /* The loop failed: the run's outcome is an error, whatever
+                 * the program did; finish still reaps and cleans up. */
+                ward_error keep = l->setup;
+                sv_finish(l);
+                fail_result(res, &keep);
+                return 0;
         }
-        jail_release(&j);
-        for (int i = 0; i < 2; i++) {
-                if (in[i] >= 0)
-                        close(in[i]);
-                if (out[i] >= 0)
-                        close(out[i]);
-                if (errp[i] >= 0)
-                        close(errp[i]);
-        }
-        if (sigfd >= 0) {
-                close(sigfd);
-                sigprocmask(SIG_SETMASK, &old_mask, NULL);
-        }
-        if (cg.version)
-                cgroup_destroy(&cg);
-        return ret;
+        sv_finish(l);
+        return 0;
 }
