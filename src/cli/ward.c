@@ -31,6 +31,7 @@ static const struct command {
         const char *summary;
 } commands[] = {
         {"run", cmd_run, "run one command or piece of code in a sandbox"},
+        {"serve", cmd_serve, "serve the HTTP API: runs, sessions, files, metrics"},
         {"doctor", cmd_doctor, "check which protections this host gives this user, and why not"},
         {"version", cmd_version, "print the version"},
 };

@@ -1,0 +1,84 @@
+/* The front of ward serve: the process that speaks HTTP.
+ *
+ * The parent (privileged: it spawns jails) creates the listening socket
+ * and a socketpair, forks, and the child calls front_main(). The front
+ * confines itself before it reads a byte from a client (front_confine:
+ * no privileges, no file system, a seccomp allowlist), then turns each
+ * HTTP request into one FRAME_REQUEST on the parent's socket and the
+ * FRAME_REPLY (after FRAME_CHUNKs, when streaming) into the HTTP answer.
+ * It checks the syntax of what clients send; the parent decides what a
+ * request means, who may make it and how much it may cost. The wire
+ * contract with the parent is in front.c's header comment and in
+ * src/server/openapi.json. */
+#pragma once
+
+#include <stdint.h>
+
+#include "basic/error.h"
+#include "server/frame.h"
+
+/* Defaults and caps of the HTTP front. */
+#define WARD_API_MAX_CONNECTIONS 256u          /* concurrent client connections */
+#define WARD_API_BODY_MAX (32u << 20)          /* a JSON request body: 413 above */
+#define WARD_API_FILE_MAX (64ull << 20)        /* a PUT file body: 413 above */
+#define WARD_API_TIMEOUT_S 60u                 /* an idle client connection */
+#define WARD_API_TOKEN_MAX 512u                /* bytes of a bearer token */
+#define WARD_API_SESSION_ID_MAX 64u            /* bytes of a session id */
+#define WARD_API_HEADER_MEMORY (64u << 10)     /* a request's line and headers */
+#define WARD_API_REQUEST_JSON_SLACK (64u << 10) /* request frame JSON beyond the body's own text */
+#define WARD_API_REPLY_JSON_MAX (256u << 20)   /* JSON of a frame from the parent */
+#define WARD_API_REPLY_BLOB_MAX (1ull << 30)   /* blob of a frame from the parent */
+#define WARD_API_STREAM_QUEUE_MAX (16u << 20)  /* chunks waiting for a slow client */
+#define WARD_API_BUFFERED_MAX (1ull << 30)     /* request bodies held at once, all clients: 503 above */
+#define WARD_API_DISCARD_MAX (1u << 20)        /* a chunked body read on past its cap, to answer 413 */
+#define WARD_API_WRITE_TIMEOUT_MS 10000        /* the parent takes none of a frame: it is gone */
+#define WARD_API_REPLY_TIMEOUT_S (25u * 3600u) /* no reply at all: longer than any run may last */
+#define WARD_API_DRAIN_S 5u                    /* SIGTERM: in-flight requests may finish this long */
+#define WARD_API_NOBODY 65534u                 /* the uid and gid the front drops to from root */
+
+typedef struct front_opts {
+        int listen_fd;            /* bound, listening */
+        int parent_fd;            /* AF_UNIX stream to the parent */
+        unsigned max_connections; /* e.g. 256 */
+        uint64_t body_max;        /* JSON bodies: 413 above */
+        uint64_t file_max;        /* PUT file bodies: 413 above */
+        unsigned timeout_s;       /* idle connection timeout */
+        unsigned reply_timeout_s; /* the parent's answer; 0: WARD_API_REPLY_TIMEOUT_S */
+} front_opts;
+
+/* The front process's whole life: confines itself (front_confine), then
+ * serves until the parent's socket ends or SIGTERM (which drains in-flight
+ * requests for at most a few seconds). Returns the process exit status:
+ * 0 after SIGTERM or when the parent closed its end, 1 when confinement
+ * failed or the parent broke the protocol (one line on stderr). The caller
+ * should _exit() with it: nothing but exit_group is left to atexit
+ * handlers under the seccomp filter. */
+int front_main(const front_opts *o);
+
+/* What the parent accepts from the front: a request's JSON is the body as
+ * the client sent it at most, re-encoded, plus the front's own fields. */
+static inline frame_caps front_request_caps(const front_opts *o) {
+        uint64_t json = o->body_max + WARD_API_REQUEST_JSON_SLACK;
+        return (frame_caps){.json_max = json > UINT32_MAX ? UINT32_MAX : (uint32_t)json, .blob_max = o->file_max};
+}
+
+/* Confinement steps applied, for the message and for tests. */
+enum {
+        FRONT_CONF_FDS = 1u << 0,      /* only the two sockets and 0, 1, 2 */
+        FRONT_CONF_NOBODY = 1u << 1,   /* was root, now uid/gid 65534 */
+        FRONT_CONF_USERNS = 1u << 2,   /* new user, net, ipc, uts and mount namespaces */
+        FRONT_CONF_NNP = 1u << 3,      /* no_new_privs, not dumpable */
+        FRONT_CONF_CAPS = 1u << 4,     /* every capability set empty, bounding too */
+        FRONT_CONF_LANDLOCK = 1u << 5, /* no file may be opened */
+        FRONT_CONF_SECCOMP = 1u << 6,  /* the allowlist, kill on anything else */
+};
+/* "fds", "nobody", ... (NULL for an unknown bit). */
+const char *front_conf_name(unsigned bit);
+
+/* Applies the confinement in order (front-jail.c). Fails closed: an error
+ * in any step that is a barrier returns a negative errno with err set; a
+ * missing user namespace or landlock is recorded (not in *ret_applied) and
+ * *ret_missing says why in words ("" when nothing is missing). Must run
+ * single-threaded, before any thread exists. */
+int front_confine(const front_opts *o, unsigned *ret_applied, char *ret_missing, unsigned missing_len,
+                  ward_error *err);

@@ -1,0 +1,222 @@
+/* Host processes (see host.h). */
+#include "server/host.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "basic/cleanup.h"
+#include "exec/files.h"
+#include "exec/lang.h"
+#include "server/frame.h"
+#include "server/front.h"
+#include "server/reply.h"
+#include "supervise/supervise.h"
+
+typedef struct stream_ctx {
+        int fd;
+        uint64_t id;
+} stream_ctx;
+
+static void on_output(void *ctx, int stream, const char *data, size_t len) {
+        stream_ctx *c = ctx;
+        (void)reply_chunk(c->fd, c->id, stream == 1 ? "stdout" : "stderr", data, len);
+}
+
+static int reply_result(int fd, uint64_t id, const result *res) {
+        json_t *doc = result_to_json(res);
+        if (!doc)
+                return reply_error(fd, id, 503, "unavailable", NULL, 1, "out of memory");
+        return reply_json(fd, id, 200, doc);
+}
+
+/* A language with a driver runs in a session's sandbox as a script, so
+ * that files can be placed in its work dir first: the same path a warm
+ * sandbox from the pool takes. */
+static int run_in_session(int fd, uint64_t id, const run_request *rq, const cell_opts *co, result *res) {
+        session *s = NULL;
+        ward_error err = {0};
+        if (session_start(&rq->policy, rq->language, &s, &err) < 0)
+                return reply_error(fd, id, 503, "unavailable", NULL, 1, "%s", err.msg);
+        for (size_t i = 0; i < rq->n_files; i++) {
+                if (files_put(session_home_fd(s), rq->files[i].path, rq->files[i].data, rq->files[i].len, &err) < 0) {
+                        const char *code;
+                        int st = reply_status_of(err.code, &code);
+                        session_free(s);
+                        return reply_error(fd, id, st, code, "files", 0, "files[%zu]: %s", i, err.msg);
+                }
+        }
+        int r = session_script(s, rq->code, rq->code_len, co, res, &err);
+        session_free(s);
+        if (r < 0)
+                return reply_error(fd, id, 503, "unavailable", NULL, 1, "%s", err.msg);
+        return reply_result(fd, id, res);
+}
+
+int host_run(int fd, uint64_t id, const run_request *rq, bool stream) {
+        stream_ctx sc = {.fd = fd, .id = id};
+        result res;
+        result_init(&res, rq->policy.output);
+        int r;
+        if (rq->language[0] && session_language_ok(rq->language) && !rq->stdin_data) {
+                cell_opts co = {.wall_ms = rq->policy.wall_time_ms,
+                                .cpu_ms = rq->policy.cpu_time_ms,
+                                .on_output = stream ? on_output : NULL,
+                                .ctx = &sc};
+                r = run_in_session(fd, id, rq, &co, &res);
+        } else {
+                const lang *l = rq->language[0] ? lang_find(rq->language) : NULL;
+                _cleanup_free_ char **argv = l ? lang_argv(l, NULL, 0) : NULL;
+                int in[2] = {-1, -1};
+                if (rq->stdin_data && pipe2(in, O_CLOEXEC) < 0)
+                        return 1;
+                /* stdin is written from a child so that the loop never
+                 * waits on it: the sandbox may not read it all. */
+                if (rq->stdin_data && fork() == 0) {
+                        close(in[0]);
+                        (void)!write(in[1], rq->stdin_data, rq->stdin_len);
+                        _exit(0);
+                }
+                if (in[1] >= 0)
+                        close(in[1]);
+                supervise_req req = {
+                        .policy = &rq->policy,
+                        .argv = l ? argv : rq->argv,
+                        .code = rq->code,
+                        .code_len = rq->code_len,
+                        .code_name = l ? l->file_name : NULL,
+                        .stdin_fd = in[0],
+                        .stdout_fd = -1,
+                        .stderr_fd = -1,
+                        .on_output = stream ? on_output : NULL,
+                        .ctx = &sc,
+                };
+                ward_error err = {0};
+                if ((l && !argv) || supervise_run(&req, &res, &err) < 0)
+                        r = reply_error(fd, id, 400, "invalid_field", NULL, 0, "%s",
+                                        err.msg[0] ? err.msg : "out of memory");
+                else
+                        r = reply_result(fd, id, &res);
+                if (in[0] >= 0)
+                        close(in[0]);
+        }
+        result_free(&res);
+        return r < 0 ? 1 : 0;
+}
+
+static const char *str(const json_t *o, const char *key) {
+        return json_string_value(json_object_get(o, key));
+}
+
+static void serve_cell(int fd, uint64_t id, session *s, const json_t *m) {
+        stream_ctx sc = {.fd = fd, .id = id};
+        json_t *code = json_object_get(m, "code");
+        cell_opts co = {
+                .wall_ms = (uint64_t)json_integer_value(json_object_get(m, "wall_ms")),
+                .cpu_ms = (uint64_t)json_integer_value(json_object_get(m, "cpu_ms")),
+                .on_output = json_is_true(json_object_get(m, "stream")) ? on_output : NULL,
+                .ctx = &sc,
+        };
+        json_t *doc = NULL;
+        ward_error err = {0};
+        if (!json_is_string(code) || !co.wall_ms || !co.cpu_ms) {
+                (void)reply_error(fd, id, 400, "invalid_field", "code", 0, "code: missing");
+                return;
+        }
+        if (session_cell(s, json_string_value(code), json_string_length(code), &co, &doc, &err) < 0) {
+                (void)reply_error(fd, id, 503, "unavailable", NULL, 1, "%s", err.msg);
+                return;
+        }
+        (void)reply_json(fd, id, 200, doc);
+}
+
+static void serve_file(int fd, uint64_t id, session *s, const char *op, const json_t *m, const frame *f) {
+        ward_error err = {0};
+        int home = session_home_fd(s);
+        const char *path = str(m, "path");
+        int r;
+        if (home < 0) {
+                (void)reply_error(fd, id, 503, "unavailable", NULL, 1, "the session is restarting");
+                return;
+        }
+        if (strcmp(op, "file.put") == 0) {
+                r = files_put(home, path ? path : "", f->blob ? f->blob : "", f->hdr.blob_len, &err);
+                if (r >= 0) {
+                        (void)reply_json(fd, id, 201,
+                                         json_pack("{s:s, s:I}", "path", path, "size", (json_int_t)f->hdr.blob_len));
+                        return;
+                }
+        } else if (strcmp(op, "file.get") == 0) {
+                _cleanup_free_ char *data = NULL;
+                size_t len = 0;
+                r = files_get(home, path ? path : "", WARD_API_FILE_MAX, &data, &len, &err);
+                if (r >= 0) {
+                        (void)reply_blob(fd, id, 200, "application/octet-stream", data, len);
+                        return;
+                }
+        } else if (strcmp(op, "file.delete") == 0) {
+                r = files_delete(home, path ? path : "", &err);
+                if (r >= 0) {
+                        (void)reply_json(fd, id, 204, json_null());
+                        return;
+                }
+        } else {
+                json_t *list = NULL;
+                const char *dir = str(m, "dir");
+                r = files_list(home, dir ? dir : "", &list, &err);
+                if (r >= 0) {
+                        (void)reply_json(fd, id, 200, json_pack("{s:o}", "files", list));
+                        return;
+                }
+        }
+        const char *code;
+        int st = reply_status_of(r, &code);
+        (void)reply_error(fd, id, st, code, strcmp(op, "file.list") == 0 ? "dir" : "path", 0, "%s", err.msg);
+}
+
+int host_session(int fd, uint64_t id, const session_request *sr) {
+        session *s = NULL;
+        ward_error err = {0};
+        if (session_start(&sr->policy, sr->language, &s, &err) < 0) {
+                (void)reply_error(fd, id, 503, "unavailable", NULL, 1, "%s", err.msg);
+                return 1;
+        }
+        if (reply_json(fd, id, 200, json_pack("{s:b}", "started", 1)) < 0) {
+                session_free(s);
+                return 1;
+        }
+        frame_caps caps = {.json_max = WARD_API_BODY_MAX + WARD_API_REQUEST_JSON_SLACK, .blob_max = WARD_API_FILE_MAX};
+        for (;;) {
+                /* The session may die between cells (a background process
+                 * took the driver down): the next cell restarts it. */
+                struct pollfd pf = {.fd = fd, .events = POLLIN};
+                int wait_ms = session_idle(s, fd, 1000) ? 0 : 1000;
+                if (poll(&pf, 1, wait_ms) <= 0)
+                        continue;
+                frame f;
+                if (frame_read(fd, caps, &f) < 0)
+                        break; /* the parent is gone, or ended us */
+                json_error_t jerr;
+                json_t *m = json_loads(f.json, 0, &jerr);
+                const char *op = str(m, "op");
+                if (!op || strcmp(op, "end") == 0) {
+                        json_decref(m);
+                        frame_free(&f);
+                        break;
+                }
+                if (strcmp(op, "cell") == 0)
+                        serve_cell(fd, f.hdr.id, s, m);
+                else if (strncmp(op, "file.", 5) == 0)
+                        serve_file(fd, f.hdr.id, s, op, m, &f);
+                else
+                        (void)reply_error(fd, f.hdr.id, 400, "invalid_field", NULL, 0, "unknown operation");
+                json_decref(m);
+                frame_free(&f);
+        }
+        session_free(s);
+        return 0;
+}

@@ -1,0 +1,19 @@
+/* Host processes: ward serve's parent forks one per one-shot run and one
+ * per session, so that each sandbox has a single-threaded supervisor of
+ * its own and a crash of one touches no other. A host talks to the parent
+ * in frames over one socket and exits when its work is done. */
+#pragma once
+
+#include <stdint.h>
+
+#include "exec/session.h"
+#include "server/request.h"
+
+/* One run: the result document of ward run --json as the reply to id,
+ * with stdout and stderr as chunks first when stream. Returns the exit
+ * status for the host process. */
+int host_run(int fd, uint64_t id, const run_request *rq, bool stream);
+
+/* A session: starts it, answers id with {"started": true} or an error,
+ * then serves cell and file requests until "end" or the parent's EOF. */
+int host_session(int fd, uint64_t id, const session_request *sr);

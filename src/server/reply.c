@@ -1,0 +1,100 @@
+/* Answers in frames (see reply.h). */
+#include "server/reply.h"
+
+#include <errno.h>
+#include <nettle/base64.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "basic/cleanup.h"
+#include "basic/limits.h"
+#include "server/frame.h"
+
+static int send_doc(int fd, uint32_t type, uint64_t id, json_t *doc, const void *blob, size_t blob_len) {
+        if (!doc)
+                return -ENOMEM;
+        _cleanup_free_ char *text = json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII);
+        json_decref(doc);
+        if (!text)
+                return -ENOMEM;
+        return frame_write(fd, type, id, text, strlen(text), blob, blob_len);
+}
+
+int reply_json(int fd, uint64_t id, int status, json_t *body) {
+        json_t *doc = json_object();
+        if (!doc || !body || json_object_set_new(doc, "status", json_integer(status)) < 0 ||
+            json_object_set_new(doc, "body", body) < 0) {
+                json_decref(doc);
+                return -ENOMEM;
+        }
+        return send_doc(fd, FRAME_REPLY, id, doc, NULL, 0);
+}
+
+int reply_error(int fd, uint64_t id, int status, const char *code, const char *field, unsigned retry_after_s,
+                const char *fmt, ...) {
+        char msg[WARD_ERROR_MAX];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        json_t *doc = json_pack("{s:i, s:{s:{s:s, s:s, s:o}}}", "status", status, "body", "error", "code", code,
+                                "message", msg, "field", field ? json_string(field) : json_null());
+        if (doc && retry_after_s) {
+                char v[16];
+                snprintf(v, sizeof v, "%u", retry_after_s);
+                json_object_set_new(doc, "headers", json_pack("{s:s}", "Retry-After", v));
+        }
+        return send_doc(fd, FRAME_REPLY, id, doc, NULL, 0);
+}
+
+int reply_blob(int fd, uint64_t id, int status, const char *content_type, const void *data, size_t len) {
+        return send_doc(fd, FRAME_REPLY, id, json_pack("{s:i, s:s}", "status", status, "content_type", content_type),
+                        data, len);
+}
+
+int reply_chunk(int fd, uint64_t id, const char *type, const char *data, size_t len) {
+        /* A piece of output may be binary, or end inside a UTF-8
+         * character: then it goes as base64. */
+        json_t *text = json_stringn(data, len);
+        if (text)
+                return send_doc(fd, FRAME_CHUNK, id, json_pack("{s:s, s:o}", "type", type, "data", text), NULL, 0);
+        _cleanup_free_ char *enc = malloc(BASE64_ENCODE_RAW_LENGTH(len) + 1);
+        if (!enc)
+                return -ENOMEM;
+        base64_encode_raw(enc, len, (const uint8_t *)data);
+        return send_doc(fd, FRAME_CHUNK, id,
+                        json_pack("{s:s, s:s%, s:s}", "type", type, "data", enc, BASE64_ENCODE_RAW_LENGTH(len),
+                                  "encoding", "base64"),
+                        NULL, 0);
+}
+
+int reply_status_of(int r, const char **code) {
+        switch (r) {
+        case -ENOENT:
+                *code = "not_found";
+                return 404;
+        case -EACCES:
+        case -EPERM:
+                *code = "forbidden";
+                return 403;
+        case -EFBIG:
+        case -ENOSPC:
+                *code = "too_large";
+                return 413;
+        case -EEXIST:
+        case -EISDIR:
+        case -ENOTDIR:
+        case -ENOTEMPTY:
+                *code = "conflict";
+                return 409;
+        case -ENOMEM:
+        case -EAGAIN:
+                *code = "unavailable";
+                return 503;
+        default:
+                *code = "invalid_field";
+                return 400;
+        }
+}

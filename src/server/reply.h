@@ -1,0 +1,20 @@
+/* Answers in frames: the JSON the front turns into an HTTP response. */
+#pragma once
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* {"status": status, "body": body}; steals body. */
+int reply_json(int fd, uint64_t id, int status, json_t *body);
+/* {"status", "body": {"error": {"code", "message", "field"}}}, with a
+ * Retry-After header when retry_after_s > 0. */
+int reply_error(int fd, uint64_t id, int status, const char *code, const char *field, unsigned retry_after_s,
+                const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+/* {"status", "content_type"} with the bytes as the blob. */
+int reply_blob(int fd, uint64_t id, int status, const char *content_type, const void *data, size_t len);
+/* One streamed piece: {"type": stream, "data": text}. */
+int reply_chunk(int fd, uint64_t id, const char *type, const char *data, size_t len);
+/* The HTTP status and error code for a negative errno from a file or
+ * session operation. */
+int reply_status_of(int r, const char **code);

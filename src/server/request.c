@@ -1,0 +1,359 @@
+/* API bodies to typed requests (see request.h). */
+#include "server/request.h"
+
+#include <errno.h>
+#include <nettle/base64.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "basic/cleanup.h"
+#include "basic/limits.h"
+#include "basic/parse.h"
+#include "exec/files.h"
+#include "exec/lang.h"
+#include "exec/session.h"
+
+__attribute__((format(printf, 5, 6))) static int fail(req_error *e, int status, const char *code, const char *field,
+                                                      const char *fmt, ...) {
+        e->status = status;
+        e->code = code;
+        snprintf(e->field, sizeof e->field, "%s", field ? field : "");
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+        va_end(ap);
+        return -EINVAL;
+}
+
+/* Every key of obj must be one of allowed[]. */
+static int known_keys(const json_t *obj, const char *const *allowed, const char *prefix, req_error *e) {
+        const char *key;
+        json_t *v;
+        json_object_foreach((json_t *)obj, key, v) {
+                bool ok = false;
+                for (const char *const *a = allowed; *a && !ok; a++)
+                        ok = strcmp(*a, key) == 0;
+                if (!ok) {
+                        char field[64];
+                        snprintf(field, sizeof field, "%s%s", prefix, key);
+                        return fail(e, 400, "unknown_field", field, "%s: unknown field", field);
+                }
+        }
+        return 0;
+}
+
+static int get_string(const json_t *obj, const char *key, const char **ret, size_t *ret_len, req_error *e) {
+        json_t *v = json_object_get(obj, key);
+        *ret = NULL;
+        if (!v)
+                return 0;
+        if (!json_is_string(v))
+                return fail(e, 400, "invalid_field", key, "%s: must be a string", key);
+        *ret = json_string_value(v);
+        if (ret_len)
+                *ret_len = json_string_length(v);
+        return 0;
+}
+
+static int get_duration(const json_t *obj, const char *key, const char *field, uint64_t *ret, req_error *e) {
+        json_t *v = json_object_get(obj, key);
+        if (!v)
+                return 0;
+        char text[32];
+        if (json_is_integer(v) && json_integer_value(v) > 0)
+                snprintf(text, sizeof text, "%lld", (long long)json_integer_value(v));
+        else if (json_is_string(v))
+                snprintf(text, sizeof text, "%s", json_string_value(v));
+        else
+                return fail(e, 400, "invalid_field", field, "%s: must be a duration such as \"10s\" or \"500ms\"",
+                            field);
+        uint64_t ms;
+        if (parse_duration_ms(text, &ms) < 0 || ms == 0)
+                return fail(e, 400, "invalid_field", field, "%s: '%s' is not a duration such as \"10s\"", field, text);
+        *ret = ms;
+        return 0;
+}
+
+/* "limits": each key set on the policy, then checked against the tier. */
+static int apply_limits(const json_t *limits, const policy *tier, policy *p, const char *const *allowed, req_error *e) {
+        if (!limits)
+                return 0;
+        if (!json_is_object(limits))
+                return fail(e, 400, "invalid_field", "limits", "limits: must be an object");
+        int r = known_keys(limits, allowed, "limits.", e);
+        if (r < 0)
+                return r;
+        const char *key;
+        json_t *v;
+        json_object_foreach((json_t *)limits, key, v) {
+                char field[64], text[64];
+                snprintf(field, sizeof field, "limits.%s", key);
+                if (json_is_integer(v) && json_integer_value(v) >= 0)
+                        snprintf(text, sizeof text, "%lld", (long long)json_integer_value(v));
+                else if (json_is_string(v) && json_string_length(v) < sizeof text)
+                        snprintf(text, sizeof text, "%s", json_string_value(v));
+                else
+                        return fail(e, 400, "invalid_field", field, "%s: must be a string or a number", field);
+                ward_error werr = {0};
+                if (policy_set(p, key, text, &werr) < 0)
+                        return fail(e, 400, "invalid_field", field, "%s: %s", field, werr.msg);
+        }
+        static const struct {
+                const char *name;
+                size_t off;
+        } caps[] = {
+                {"memory", offsetof(policy, memory)},          {"cpu_time", offsetof(policy, cpu_time_ms)},
+                {"wall_time", offsetof(policy, wall_time_ms)}, {"pids", offsetof(policy, pids)},
+                {"file_size", offsetof(policy, file_size)},    {"disk", offsetof(policy, disk)},
+                {"output", offsetof(policy, output)},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(caps); i++) {
+                uint64_t want = *(const uint64_t *)((const char *)p + caps[i].off);
+                uint64_t most = *(const uint64_t *)((const char *)tier + caps[i].off);
+                if (want > most) {
+                        char field[64];
+                        snprintf(field, sizeof field, "limits.%s", caps[i].name);
+                        return fail(e, 403, "over_tier", field, "%s: above what this tenant's tier allows", field);
+                }
+        }
+        return 0;
+}
+
+static int copy_policy(const policy *tier, policy *p, req_error *e) {
+        json_t *j = policy_to_json(tier);
+        _cleanup_free_ char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        json_decref(j);
+        policy_init_default(p);
+        ward_error werr = {0};
+        if (!text || policy_apply_json(p, text, strlen(text), "tier", &werr) < 0)
+                return fail(e, 500, "internal", NULL, "tier: %s", text ? werr.msg : "out of memory");
+        return 0;
+}
+
+static int decode_file(const json_t *f, size_t i, req_file *out, req_error *e) {
+        char field[64];
+        snprintf(field, sizeof field, "files[%zu]", i);
+        if (!json_is_object(f))
+                return fail(e, 400, "invalid_field", field, "%s: must be an object", field);
+        static const char *const keys[] = {"path", "content", "encoding", NULL};
+        int r = known_keys(f, keys, "files[].", e);
+        if (r < 0)
+                return r;
+        json_t *path = json_object_get(f, "path"), *content = json_object_get(f, "content");
+        const char *enc = json_string_value(json_object_get(f, "encoding"));
+        if (!json_is_string(path) || !json_is_string(content))
+                return fail(e, 400, "invalid_field", field, "%s: needs \"path\" and \"content\" strings", field);
+        ward_error werr = {0};
+        if (files_check_path(json_string_value(path), false, &werr) < 0)
+                return fail(e, 400, "invalid_field", field, "%s.%s", field, werr.msg);
+        out->path = strdup(json_string_value(path));
+        size_t n = json_string_length(content);
+        if (!enc || strcmp(enc, "utf-8") == 0) {
+                out->data = malloc(n + 1);
+                if (out->data) {
+                        memcpy(out->data, json_string_value(content), n);
+                        out->len = n;
+                }
+        } else if (strcmp(enc, "base64") == 0) {
+                struct base64_decode_ctx ctx;
+                base64_decode_init(&ctx);
+                out->data = malloc(BASE64_DECODE_LENGTH(n) + 1);
+                size_t len = BASE64_DECODE_LENGTH(n);
+                if (out->data &&
+                    (!base64_decode_update(&ctx, &len, (uint8_t *)out->data, n, json_string_value(content)) ||
+                     !base64_decode_final(&ctx)))
+                        return fail(e, 400, "invalid_field", field, "%s.content: not valid base64", field);
+                out->len = len;
+        } else {
+                return fail(e, 400, "invalid_field", field, "%s.encoding: must be \"utf-8\" or \"base64\"", field);
+        }
+        if (!out->path || !out->data)
+                return fail(e, 503, "unavailable", NULL, "out of memory");
+        return 0;
+}
+
+static const char *const limit_keys[] = {"wall_time", "cpu_time", "memory", "disk",
+                                         "file_size", "output",   "pids",   NULL};
+
+int request_run(const json_t *body, const policy *tier, run_request *ret, req_error *e) {
+        memset(ret, 0, sizeof *ret);
+        int r = copy_policy(tier, &ret->policy, e);
+        if (r < 0)
+                return r;
+        static const char *const keys[] = {"language", "code", "argv", "files", "stdin", "limits", "env", NULL};
+        if ((r = known_keys(body, keys, "", e)) < 0)
+                return r;
+        const char *language, *code, *in;
+        size_t code_len = 0, in_len = 0;
+        if ((r = get_string(body, "language", &language, NULL, e)) < 0 ||
+            (r = get_string(body, "code", &code, &code_len, e)) < 0 ||
+            (r = get_string(body, "stdin", &in, &in_len, e)) < 0)
+                return r;
+        json_t *argv = json_object_get(body, "argv");
+        if (argv && language)
+                return fail(e, 400, "invalid_field", "argv", "argv: give either argv or language, not both");
+        if (!argv && !language)
+                return fail(e, 400, "invalid_field", "language", "language: missing (or give argv)");
+        if (language) {
+                if (!lang_find(language))
+                        return fail(e, 400, "invalid_field", "language", "language: unknown '%s' (known: %s)", language,
+                                    lang_names());
+                if (!code)
+                        return fail(e, 400, "invalid_field", "code", "code: missing");
+                snprintf(ret->language, sizeof ret->language, "%s", lang_find(language)->name);
+        }
+        if (code_len > WARD_CODE_MAX)
+                return fail(e, 413, "too_large", "code", "code: larger than %u bytes", WARD_CODE_MAX);
+        if (argv) {
+                if (!json_is_array(argv) || json_array_size(argv) == 0 || json_array_size(argv) > WARD_ARGV_MAX)
+                        return fail(e, 400, "invalid_field", "argv", "argv: must be an array of 1 to %u strings",
+                                    WARD_ARGV_MAX);
+                ret->argc = json_array_size(argv);
+                ret->argv = calloc(ret->argc + 1, sizeof *ret->argv);
+                if (!ret->argv)
+                        return fail(e, 503, "unavailable", NULL, "out of memory");
+                for (size_t i = 0; i < ret->argc; i++) {
+                        json_t *a = json_array_get(argv, i);
+                        if (!json_is_string(a) || strlen(json_string_value(a)) != json_string_length(a))
+                                return fail(e, 400, "invalid_field", "argv", "argv[%zu]: must be a string without NUL",
+                                            i);
+                        if (!(ret->argv[i] = strdup(json_string_value(a))))
+                                return fail(e, 503, "unavailable", NULL, "out of memory");
+                }
+        }
+        if (code && !(ret->code = malloc(code_len + 1)))
+                return fail(e, 503, "unavailable", NULL, "out of memory");
+        if (code) {
+                memcpy(ret->code, code, code_len);
+                ret->code[code_len] = '\0';
+                ret->code_len = code_len;
+        }
+        if (in) {
+                if (in_len > WARD_CODE_MAX)
+                        return fail(e, 413, "too_large", "stdin", "stdin: larger than %u bytes", WARD_CODE_MAX);
+                if (!(ret->stdin_data = malloc(in_len + 1)))
+                        return fail(e, 503, "unavailable", NULL, "out of memory");
+                memcpy(ret->stdin_data, in, in_len);
+                ret->stdin_len = in_len;
+        }
+        json_t *files = json_object_get(body, "files");
+        if (files) {
+                if (!json_is_array(files) || json_array_size(files) > WARD_RUN_FILES_MAX)
+                        return fail(e, 400, "invalid_field", "files", "files: must be an array of at most %u files",
+                                    WARD_RUN_FILES_MAX);
+                if (!ret->language[0] || strcmp(ret->language, "sh") == 0)
+                        return fail(e, 400, "invalid_field", "files",
+                                    "files: need a language with a driver (%s), not argv", session_languages());
+                ret->files = calloc(json_array_size(files) + 1, sizeof *ret->files);
+                if (!ret->files)
+                        return fail(e, 503, "unavailable", NULL, "out of memory");
+                for (size_t i = 0; i < json_array_size(files); i++) {
+                        ret->n_files = i + 1;
+                        if ((r = decode_file(json_array_get(files, i), i, &ret->files[i], e)) < 0)
+                                return r;
+                }
+        }
+        json_t *env = json_object_get(body, "env");
+        if (env) {
+                if (!json_is_object(env))
+                        return fail(e, 400, "invalid_field", "env", "env: must be an object of strings");
+                const char *k;
+                json_t *v;
+                json_object_foreach(env, k, v) {
+                        char field[64];
+                        snprintf(field, sizeof field, "env.%s", k);
+                        if (!json_is_string(v))
+                                return fail(e, 400, "invalid_field", field, "%s: must be a string", field);
+                        size_t n = strlen(k) + json_string_length(v) + 2;
+                        _cleanup_free_ char *nv = malloc(n);
+                        if (!nv)
+                                return fail(e, 503, "unavailable", NULL, "out of memory");
+                        snprintf(nv, n, "%s=%s", k, json_string_value(v));
+                        ward_error werr = {0};
+                        if (policy_add_env(&ret->policy, nv, &werr) < 0)
+                                return fail(e, 400, "invalid_field", field, "%s: %s", field, werr.msg);
+                }
+        }
+        return apply_limits(json_object_get(body, "limits"), tier, &ret->policy, limit_keys, e);
+}
+
+void run_request_free(run_request *r) {
+        policy_free(&r->policy);
+        for (size_t i = 0; r->argv && i < r->argc; i++)
+                free(r->argv[i]);
+        free(r->argv);
+        for (size_t i = 0; i < r->n_files; i++) {
+                free(r->files[i].path);
+                free(r->files[i].data);
+        }
+        free(r->files);
+        free(r->code);
+        free(r->stdin_data);
+        memset(r, 0, sizeof *r);
+}
+
+int request_session(const json_t *body, const policy *tier, session_request *ret, req_error *e) {
+        memset(ret, 0, sizeof *ret);
+        int r = copy_policy(tier, &ret->policy, e);
+        if (r < 0)
+                return r;
+        static const char *const keys[] = {"language", "tier", "idle_timeout", "max_lifetime", "limits", NULL};
+        if ((r = known_keys(body, keys, "", e)) < 0)
+                return r;
+        const char *language, *tier_name;
+        if ((r = get_string(body, "language", &language, NULL, e)) < 0 ||
+            (r = get_string(body, "tier", &tier_name, NULL, e)) < 0)
+                return r;
+        if (!language)
+                return fail(e, 400, "invalid_field", "language", "language: missing (one of %s)", session_languages());
+        if (!session_language_ok(language))
+                return fail(e, 400, "invalid_field", "language", "language: unknown '%s' (sessions support %s)",
+                            language, session_languages());
+        snprintf(ret->language, sizeof ret->language, "%s", language);
+        if (tier_name && strcmp(tier_name, tier->name ? tier->name : "default") != 0)
+                return fail(e, 403, "forbidden", "tier", "tier: this tenant may use only '%s'",
+                            tier->name ? tier->name : "default");
+        ret->idle_timeout_ms = WARD_SESSION_IDLE_DEFAULT_MS;
+        ret->max_lifetime_ms = WARD_SESSION_LIFETIME_DEFAULT_MS;
+        if ((r = get_duration(body, "idle_timeout", "idle_timeout", &ret->idle_timeout_ms, e)) < 0 ||
+            (r = get_duration(body, "max_lifetime", "max_lifetime", &ret->max_lifetime_ms, e)) < 0)
+                return r;
+        if (ret->max_lifetime_ms > WARD_SESSION_LIFETIME_MAX_MS)
+                return fail(e, 400, "invalid_field", "max_lifetime", "max_lifetime: at most 24h");
+        if (ret->idle_timeout_ms > ret->max_lifetime_ms)
+                ret->idle_timeout_ms = ret->max_lifetime_ms;
+        static const char *const session_limits[] = {"memory", "disk", "pids", "file_size", "output", NULL};
+        if ((r = apply_limits(json_object_get(body, "limits"), tier, &ret->policy, session_limits, e)) < 0)
+                return r;
+        /* The sandbox lives as long as the session may; its CPU over that
+         * life is bounded by the same span (each cell has its own limit). */
+        ret->policy.wall_time_ms = ret->max_lifetime_ms + 60000;
+        ret->policy.cpu_time_ms = ret->max_lifetime_ms;
+        return 0;
+}
+
+int request_cell(const json_t *body, const policy *tier, cell_request *ret, req_error *e) {
+        memset(ret, 0, sizeof *ret);
+        static const char *const keys[] = {"code", "timeout", "cpu_time", NULL};
+        int r = known_keys(body, keys, "", e);
+        if (r < 0)
+                return r;
+        if ((r = get_string(body, "code", &ret->code, &ret->code_len, e)) < 0)
+                return r;
+        if (!ret->code)
+                return fail(e, 400, "invalid_field", "code", "code: missing");
+        if (ret->code_len > WARD_CODE_MAX)
+                return fail(e, 413, "too_large", "code", "code: larger than %u bytes", WARD_CODE_MAX);
+        ret->wall_ms = tier->wall_time_ms < WARD_CELL_WALL_DEFAULT_MS ? tier->wall_time_ms : WARD_CELL_WALL_DEFAULT_MS;
+        ret->cpu_ms = tier->cpu_time_ms;
+        if ((r = get_duration(body, "timeout", "timeout", &ret->wall_ms, e)) < 0 ||
+            (r = get_duration(body, "cpu_time", "cpu_time", &ret->cpu_ms, e)) < 0)
+                return r;
+        if (ret->wall_ms > tier->wall_time_ms)
+                return fail(e, 403, "over_tier", "timeout", "timeout: above what this tenant's tier allows");
+        if (ret->cpu_ms > tier->cpu_time_ms)
+                return fail(e, 403, "over_tier", "cpu_time", "cpu_time: above what this tenant's tier allows");
+        return 0;
+}

@@ -1,0 +1,64 @@
+/* What the parent accepts from the front, field by field: each API body
+ * becomes a typed request, or an error naming the field. Limits are
+ * applied on top of the tenant's tier and may only lower it. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy/policy.h"
+
+typedef struct req_error {
+        int status;       /* HTTP status */
+        const char *code; /* invalid_field, unknown_field, over_tier, ... */
+        char field[64];
+        char msg[512];
+} req_error;
+
+typedef struct req_file {
+        char *path;
+        char *data;
+        size_t len;
+} req_file;
+
+typedef struct run_request {
+        policy policy;
+        char language[16]; /* "" with argv */
+        char **argv;       /* NULL-terminated, or NULL */
+        size_t argc;
+        char *code;
+        size_t code_len;
+        req_file *files;
+        size_t n_files;
+        char *stdin_data;
+        size_t stdin_len;
+} run_request;
+
+int request_run(const json_t *body, const policy *tier, run_request *ret, req_error *e);
+void run_request_free(run_request *r);
+
+typedef struct session_request {
+        policy policy; /* the session's limits; wall_time is its lifetime */
+        char language[16];
+        uint64_t idle_timeout_ms;
+        uint64_t max_lifetime_ms;
+} session_request;
+
+int request_session(const json_t *body, const policy *tier, session_request *ret, req_error *e);
+
+typedef struct cell_request {
+        const char *code; /* borrowed from the body */
+        size_t code_len;
+        uint64_t wall_ms, cpu_ms;
+} cell_request;
+
+int request_cell(const json_t *body, const policy *tier, cell_request *ret, req_error *e);
+
+/* Defaults and caps of sessions. */
+#define WARD_SESSION_IDLE_DEFAULT_MS (10ull * 60 * 1000)
+#define WARD_SESSION_LIFETIME_DEFAULT_MS (60ull * 60 * 1000)
+#define WARD_SESSION_LIFETIME_MAX_MS (24ull * 3600 * 1000)
+#define WARD_CELL_WALL_DEFAULT_MS 30000ull
+#define WARD_RUN_FILES_MAX 256u
