@@ -543,8 +543,9 @@ int session_cell(session *s, const char *code, size_t len, const cell_opts *o, j
                                                     "variables and files are gone"));
                 if (lr >= 0)
                         s->execution_count = 0;
-        } else if (restarted_before) {
-                bad |= set(doc, "session_restarted", json_true());
+        } else {
+                /* Before this cell, when the session had died idle. */
+                bad |= set(doc, "session_restarted", json_boolean(restarted_before));
         }
         files_snapshot_free(&before);
         files_snapshot_free(&after);
