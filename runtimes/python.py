@@ -26,6 +26,7 @@ HEADER_MAX = 64  # bytes in a request's header line, newline included
 BODY_MAX = 16 << 20  # bytes of code in one request
 TEXT_MAX = 1 << 20  # characters of text/plain or evalue kept in a message
 RICH_MAX = 16 << 20  # bytes of one rich value (e.g. base64 PNG) kept
+LINE_MAX = (64 << 20) - 1  # bytes of one message line ward accepts
 SCRIPT_PATH = "/run/ward/main.py"  # what a script sees as its file name
 CTL_TARGETS = (1000, 255)  # where the control socket is moved, first free
 CO_COROUTINE = 0x80  # inspect.CO_COROUTINE, without importing inspect
@@ -36,7 +37,6 @@ _stdout, _stderr = sys.stdout, sys.stderr
 _eval, _repr, _isinstance, _getattr = eval, repr, isinstance, getattr
 _BaseException, _KeyboardInterrupt, _SystemExit = BaseException, KeyboardInterrupt, SystemExit
 _encode = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode
-_format_exception = traceback.format_exception
 _b64encode = base64.b64encode
 _DRIVER_FILE = (lambda: None).__code__.co_filename
 _PID = os.getpid()
@@ -140,7 +140,13 @@ class Ctl:
         return parts[0].decode(), int(parts[1]), body
 
     def send(self, msg):
-        view = memoryview((_encode(msg) + "\n").encode("ascii"))
+        line = _encode(msg)
+        if len(line) > LINE_MAX and "data" in msg:
+            # Rich forms too big together (escaped JSON can be 6 times
+            # the text): text/plain alone, which is bounded, still fits.
+            msg = dict(msg, data={"text/plain": msg["data"].get("text/plain", "")})
+            line = _encode(msg)
+        view = memoryview((line + "\n").encode("ascii"))
         try:
             while view:
                 view = view[_write(self.fd, view) :]
@@ -512,7 +518,24 @@ def main(argv):
     return Session(ctl).serve()
 
 
+def _finish(status):
+    """Ends the process the way the program would (non-daemon threads
+    joined, atexit handlers run, output flushed), without the interpreter's
+    teardown of every module: that costs milliseconds and a one-shot run's
+    answer waits for it."""
+    try:
+        threading = sys.modules.get("threading")
+        if threading is not None:
+            threading._shutdown()
+        import atexit
+
+        atexit._run_exitfuncs()
+    except _BaseException:
+        pass
+    _flush_all()
+    os._exit(status & 0xFF if _isinstance(status, int) else 1)
+
+
 if __name__ == "__main__":
-    # Only a script returns: the process then exits the way the program
-    # would (atexit handlers run, non-daemon threads are joined).
-    raise SystemExit(main(sys.argv))
+    # Only a script returns.
+    _finish(main(sys.argv))

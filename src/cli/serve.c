@@ -10,6 +10,7 @@
 
 static void usage(FILE *f) {
         fputs("usage: ward serve [--listen ADDRESS:PORT] [--config FILE] [--max-sessions N] [--max-runs N]\n"
+              "                  [--pool N]\n"
               "\n"
               "Serves ward's HTTP API: one-shot runs, sessions with cells and files,\n"
               "/healthz and /metrics (see ward-serve(1) and /v1/openapi.json).\n"
@@ -19,6 +20,8 @@ static void usage(FILE *f) {
               "  --config FILE          tenants (hashed bearer tokens, quotas) and the tier\n"
               "  --max-sessions N       sessions the server holds at once (default 500)\n"
               "  --max-runs N           one-shot runs at once (default 64)\n"
+              "  --pool N               warm sandboxes kept ready per language (python, node,\n"
+              "                         bash; default 2, 0 for none)\n"
               "\n"
               "SIGTERM or SIGINT drains and stops; SIGHUP reloads the config.\n"
               "Exit status: 0 after a clean stop, 1 when the server failed, 125 for bad usage.\n",
@@ -34,7 +37,7 @@ int cmd_serve(int argc, char **argv) {
                 {"help", no_argument, NULL, 'h'},
                 {NULL, 0, NULL, 0},
         };
-        serve_opts o = {.listen = "127.0.0.1:8080", .max_sessions = 500, .max_runs = 64};
+        serve_opts o = {.listen = "127.0.0.1:8080", .max_sessions = 500, .max_runs = 64, .pool = 2};
         int c;
         uint64_t v;
         optind = 1;
@@ -58,6 +61,13 @@ int cmd_serve(int argc, char **argv) {
                                 o.max_sessions = (unsigned)v;
                         else
                                 o.max_runs = (unsigned)v;
+                        break;
+                case 'p':
+                        if (parse_uint64(optarg, 0, 64, &v) < 0) {
+                                cli_error("--pool: '%s' must be an integer from 0 to 64", optarg);
+                                return EXIT_WARD_FAILED;
+                        }
+                        o.pool = (unsigned)v;
                         break;
                 case 'h':
                         usage(stdout);

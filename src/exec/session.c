@@ -73,6 +73,7 @@ struct session {
         uint64_t next_id;
         uint64_t execution_count;
         bool ready;
+        bool spent; /* a script ran: only release is left */
 };
 
 static uint64_t now_ms(void) {
@@ -189,6 +190,11 @@ static int read_ctl(session *s, cell_state *c) {
 }
 
 static void stop(session *s) {
+        if (s->sv && s->spent) {
+                sv_release(s->sv);
+                s->sv = NULL;
+                s->spent = false;
+        }
         if (s->sv) {
                 sv_kill(s->sv, STATUS_OK, NULL);
                 result scrap;
@@ -352,7 +358,8 @@ typedef enum { CELL_DONE, CELL_TIMEOUT, CELL_CPU, CELL_CRASHED } cell_end;
 typedef struct cell_run {
         cell_state c;
         cell_end end;
-        bool stuck; /* interrupted, and did not stop */
+        bool stuck;        /* interrupted, and did not stop */
+        bool status_ready; /* a script's exit status is there to read */
         uint64_t wall_ms, cpu_ms;
         bool interrupted;
 } cell_run;
@@ -412,15 +419,22 @@ static int exchange(session *s, const char *op, const char *code, size_t len, co
                 int timeout = until > now ? (int)(until - now) : 0;
                 if (have_cpu && timeout > CPU_TICK_MS)
                         timeout = CPU_TICK_MS;
-                struct pollfd pf = {.fd = s->ctl, .events = POLLIN};
+                /* A script ends when the init reports the program's exit
+                 * status, before the init itself has torn the sandbox down. */
+                struct pollfd pf[2] = {{.fd = s->ctl, .events = POLLIN},
+                                       {.fd = script ? sv_status_fd(s->sv) : -1, .events = POLLIN}};
                 if (s->ctl >= 0 && out.off < out.hdr_len + out.code_len)
-                        pf.events |= POLLOUT;
-                r = sv_poll(s->sv, &pf, 1, timeout);
+                        pf[0].events |= POLLOUT;
+                r = sv_poll(s->sv, pf, 2, timeout);
                 if (r < 0)
                         break;
-                if (pf.revents & POLLOUT)
+                if (pf[1].revents) {
+                        cr->status_ready = true;
+                        break;
+                }
+                if (pf[0].revents & POLLOUT)
                         r = write_some(s, &out);
-                if (r >= 0 && (pf.revents & (POLLIN | POLLHUP | POLLERR))) {
+                if (r >= 0 && (pf[0].revents & (POLLIN | POLLHUP | POLLERR))) {
                         int rr = read_ctl(s, &cr->c);
                         /* A script's driver closes the socket as it exits:
                          * the pidfd says the rest. A cell's closing it
@@ -428,7 +442,6 @@ static int exchange(session *s, const char *op, const char *code, size_t len, co
                         if (rr == -EPIPE && script) {
                                 close(s->ctl);
                                 s->ctl = -1;
-                                pf.fd = -1;
                         } else if (rr < 0) {
                                 cr->c.broken = true;
                         }
@@ -560,7 +573,7 @@ int session_cell(session *s, const char *code, size_t len, const cell_opts *o, j
 }
 
 int session_script(session *s, const char *code, size_t len, const cell_opts *o, result *res, ward_error *err) {
-        if (!s->sv || !sv_alive(s->sv))
+        if (!s->sv || s->spent || !sv_alive(s->sv))
                 return err_set(err, -ESRCH, "session: the warm sandbox is gone");
         /* Whatever the driver printed while it waited is not the run's;
          * the protections in force are. */
@@ -574,10 +587,14 @@ int session_script(session *s, const char *code, size_t len, const cell_opts *o,
                 sv_kill(s->sv, STATUS_ERROR, NULL);
         /* The driver exits with the program's status, which the init
          * reports as for any run. */
-        while (!sv_ended(s->sv) && sv_poll(s->sv, NULL, 0, 200) >= 0)
-                ;
-        sv_finish(s->sv);
-        s->sv = NULL;
+        if (!cr.status_ready)
+                while (!sv_ended(s->sv) && sv_poll(s->sv, NULL, 0, 200) >= 0)
+                        ;
+        /* The result is complete now; the sandbox's teardown and the
+         * cgroup's removal wait for session_free(), after the caller has
+         * answered. */
+        sv_collect(s->sv);
+        s->spent = true;
         res->wall_ms = cr.wall_ms;
         if (cr.cpu_ms > res->cpu_ms)
                 res->cpu_ms = cr.cpu_ms;
@@ -611,7 +628,7 @@ bool session_idle(session *s, int fd, int timeout_ms) {
 }
 
 bool session_alive(const session *s) {
-        return s->sv && sv_alive(s->sv);
+        return s->sv && !s->spent && sv_alive(s->sv);
 }
 
 uint64_t session_execution_count(const session *s) {

@@ -123,7 +123,7 @@ typedef struct request {
 
 static struct front {
         front_opts o;
-        pthread_mutex_t lock; /* waiters, flags, counters below */
+        pthread_mutex_t lock;       /* waiters, flags, counters below */
         pthread_mutex_t write_lock; /* frames to the parent */
         waiter *waiters;
         uint64_t next_id;
@@ -151,6 +151,7 @@ __attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...) {
         va_list ap;
         int n = snprintf(line, sizeof line, "ward serve: front: ");
         va_start(ap, fmt);
+        // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): ap is started just above; a false positive of LLVM 14 (llvm-project#40656)
         int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
         va_end(ap);
         size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
@@ -219,7 +220,7 @@ static int hexval(char c) {
  * its own decoder would cut a path at a %00). The result may hold NUL
  * bytes; -EINVAL for a broken escape. */
 static int pct_decode(const char *s, size_t n, char **ret, size_t *ret_len) {
-        _cleanup_free_ char *out = malloc(n + 1);
+        char *out = malloc(n + 1);
         size_t o = 0;
         if (!out)
                 return -ENOMEM;
@@ -230,14 +231,16 @@ static int pct_decode(const char *s, size_t n, char **ret, size_t *ret_len) {
                 }
                 int hi = i + 1 < n ? hexval(s[i + 1]) : -1;
                 int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
-                if (hi < 0 || lo < 0)
+                if (hi < 0 || lo < 0) {
+                        free(out);
                         return -EINVAL;
+                }
                 out[o++] = (char)(hi << 4 | lo);
                 i += 2;
         }
         out[o] = '\0';
         *ret_len = o;
-        *ret = TAKE_PTR(out);
+        *ret = out;
         return 0;
 }
 
@@ -418,13 +421,14 @@ typedef struct http_error {
 } http_error;
 
 __attribute__((format(printf, 5, 6))) static int set_error(http_error *e, unsigned status, const char *code,
-                                                            const char *field, const char *fmt, ...) {
+                                                           const char *field, const char *fmt, ...) {
         va_list ap;
         e->status = status;
         e->code = code;
         e->field = field;
         e->allow = NULL;
         va_start(ap, fmt);
+        // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): ap is started just above; a false positive of LLVM 14 (llvm-project#40656)
         vsnprintf(e->message, sizeof e->message, fmt, ap);
         va_end(ap);
         /* Messages may quote the client's bytes (jansson's "near '...'"):
@@ -460,8 +464,8 @@ static enum MHD_Result queue_json_text(struct MHD_Connection *c, unsigned status
 /* {"error": {"code", "message", "field"}}, never failing for want of
  * memory: a fixed body stands in. */
 static char *error_text(const http_error *e, size_t *ret_len) {
-        json_t *doc = json_pack("{s:{s:s, s:s, s:s?}}", "error", "code", e->code, "message", e->message, "field",
-                                e->field);
+        json_t *doc =
+                json_pack("{s:{s:s, s:s, s:s?}}", "error", "code", e->code, "message", e->message, "field", e->field);
         char *text = NULL;
         if (!doc || json_text(doc, JSON_COMPACT, 4096, 0, &text, ret_len) < 0) {
                 static const char fallback[] = "{\"error\":{\"code\":\"internal\",\"message\":\"out of "
@@ -505,8 +509,7 @@ static void failure_error(http_error *e, int why) {
         if (why == -EBADMSG)
                 set_error(e, MHD_HTTP_BAD_GATEWAY, "bad_gateway", NULL, "the server sent a malformed answer");
         else if (why == -ENOBUFS)
-                set_error(e, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL,
-                          "the stream was not read fast enough");
+                set_error(e, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL, "the stream was not read fast enough");
         else
                 set_error(e, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL, "the server is not available");
 }
@@ -552,8 +555,7 @@ static struct MHD_Response *reply_content(frame *f, json_t *ctype, json_t *body,
                 if (f->hdr.blob_len == 0) {
                         resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
                 } else {
-                        resp = MHD_create_response_from_buffer((size_t)f->hdr.blob_len, f->blob,
-                                                               MHD_RESPMEM_MUST_FREE);
+                        resp = MHD_create_response_from_buffer((size_t)f->hdr.blob_len, f->blob, MHD_RESPMEM_MUST_FREE);
                         if (resp)
                                 f->blob = NULL; /* libmicrohttpd frees it */
                 }
@@ -1007,7 +1009,8 @@ static int build_request(request *q, char **ret, size_t *ret_len, http_error *e)
                         body = json_object();
                 } else {
                         json_error_t jerr;
-                        body = json_loadb(q->body ? q->body : "", q->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+                        body = json_loadb(q->body ? q->body : "", q->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+                                          &jerr);
                         if (!body)
                                 return set_error(e, MHD_HTTP_BAD_REQUEST, "invalid_json", "body",
                                                  "line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
@@ -1107,7 +1110,7 @@ static enum MHD_Result answer_stream(request *q, frame *first) {
 static enum MHD_Result answer(request *q) {
         http_error e;
         _cleanup_free_ char *json = NULL;
-        size_t json_len;
+        size_t json_len = 0;
         if (build_request(q, &json, &json_len, &e) < 0 || forward(q, json, json_len, &e) < 0)
                 return answer_error(q->conn, &e);
         free(TAKE_PTR(json)); /* up to body_max: not kept while waiting */
@@ -1176,8 +1179,8 @@ static int first_call(request *q, struct MHD_Connection *c, const char *url, con
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         uint64_t len;
         if (cl && parse_uint64(cl, 0, UINT64_MAX, &len) == 0 && len > q->body_cap)
-                return set_error(e, MHD_HTTP_CONTENT_TOO_LARGE, "too_large", "body", "the body is larger than %llu bytes",
-                                 (unsigned long long)q->body_cap);
+                return set_error(e, MHD_HTTP_CONTENT_TOO_LARGE, "too_large", "body",
+                                 "the body is larger than %llu bytes", (unsigned long long)q->body_cap);
         return 1;
 }
 
@@ -1285,8 +1288,7 @@ static int setup_signals(sigset_t *ret_waitmask) {
         sigemptyset(&sa.sa_mask);
         struct sigaction ign = {.sa_handler = SIG_IGN};
         sigemptyset(&ign.sa_mask);
-        if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0 ||
-            sigaction(SIGPIPE, &ign, NULL) < 0)
+        if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGPIPE, &ign, NULL) < 0)
                 return -errno;
         sigset_t block;
         sigemptyset(&block);
@@ -1424,8 +1426,8 @@ int front_main(const front_opts *o) {
         /* Started after the confinement: every thread it makes inherits
          * the seccomp filter, the landlock domain and the signal mask. */
         struct MHD_Daemon *d = MHD_start_daemon(
-                MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC, 0, NULL, NULL,
-                on_request, NULL, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)F.o.listen_fd, MHD_OPTION_CONNECTION_LIMIT,
+                MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC, 0, NULL, NULL, on_request,
+                NULL, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)F.o.listen_fd, MHD_OPTION_CONNECTION_LIMIT,
                 (unsigned)F.o.max_connections, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)F.o.timeout_s,
                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WARD_API_HEADER_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
                 on_completed, NULL, MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_STRICT_FOR_CLIENT,

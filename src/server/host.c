@@ -178,17 +178,8 @@ static void serve_file(int fd, uint64_t id, session *s, const char *op, const js
         (void)reply_error(fd, id, st, code, strcmp(op, "file.list") == 0 ? "dir" : "path", 0, "%s", err.msg);
 }
 
-int host_session(int fd, uint64_t id, const session_request *sr) {
-        session *s = NULL;
-        ward_error err = {0};
-        if (session_start(&sr->policy, sr->language, &s, &err) < 0) {
-                (void)reply_error(fd, id, 503, "unavailable", NULL, 1, "%s", err.msg);
-                return 1;
-        }
-        if (reply_json(fd, id, 200, json_pack("{s:b}", "started", 1)) < 0) {
-                session_free(s);
-                return 1;
-        }
+/* Serves cell and file requests until "end" or the parent's EOF. */
+static void session_loop(int fd, session *s) {
         frame_caps caps = {.json_max = WARD_API_BODY_MAX + WARD_API_REQUEST_JSON_SLACK, .blob_max = WARD_API_FILE_MAX};
         for (;;) {
                 /* The session may die between cells (a background process
@@ -217,6 +208,103 @@ int host_session(int fd, uint64_t id, const session_request *sr) {
                 json_decref(m);
                 frame_free(&f);
         }
+}
+
+int host_session(int fd, uint64_t id, const session_request *sr) {
+        session *s = NULL;
+        ward_error err = {0};
+        if (session_start(&sr->policy, sr->language, &s, &err) < 0) {
+                (void)reply_error(fd, id, 503, "unavailable", NULL, 1, "%s", err.msg);
+                return 1;
+        }
+        if (reply_json(fd, id, 200, json_pack("{s:b}", "started", 1)) < 0) {
+                session_free(s);
+                return 1;
+        }
+        session_loop(fd, s);
         session_free(s);
         return 0;
+}
+
+/* A one-shot run on the warm sandbox: files placed, the code run as a
+ * script, the result as the reply. The sandbox is spent afterwards. */
+static int pool_script(int fd, uint64_t id, session *s, const json_t *m, const policy *tier) {
+        run_request rq;
+        req_error e = {0};
+        if (request_run(json_object_get(m, "body"), tier, &rq, &e) < 0) {
+                /* The parent checked the same body with the same tier. */
+                run_request_free(&rq);
+                return reply_error(fd, id, e.status, e.code, e.field[0] ? e.field : NULL, 0, "%s", e.msg);
+        }
+        stream_ctx sc = {.fd = fd, .id = id};
+        cell_opts co = {.wall_ms = rq.policy.wall_time_ms,
+                        .cpu_ms = rq.policy.cpu_time_ms,
+                        .on_output = json_is_true(json_object_get(m, "stream")) ? on_output : NULL,
+                        .ctx = &sc};
+        result res;
+        result_init(&res, rq.policy.output);
+        int r = 0;
+        ward_error err = {0};
+        for (size_t i = 0; i < rq.n_files && r == 0; i++) {
+                if (files_put(session_home_fd(s), rq.files[i].path, rq.files[i].data, rq.files[i].len, &err) < 0) {
+                        const char *code;
+                        int st = reply_status_of(err.code, &code);
+                        r = reply_error(fd, id, st, code, "files", 0, "files[%zu]: %s", i, err.msg);
+                        r = r < 0 ? r : 1;
+                }
+        }
+        if (r == 0) {
+                if (session_script(s, rq.code, rq.code_len, &co, &res, &err) < 0)
+                        r = reply_error(fd, id, 503, "unavailable", NULL, 1, "%s", err.msg);
+                else
+                        r = reply_result(fd, id, &res);
+        }
+        result_free(&res);
+        run_request_free(&rq);
+        return r;
+}
+
+int host_pool(int fd, const policy *pool_policy, const policy *tier, const char *language) {
+        session *s = NULL;
+        ward_error err = {0};
+        if (session_start(pool_policy, language, &s, &err) < 0) {
+                (void)reply_error(fd, 0, 503, "unavailable", NULL, 1, "%s", err.msg);
+                return 1;
+        }
+        if (reply_json(fd, 0, 200, json_pack("{s:b}", "ready", 1)) < 0) {
+                session_free(s);
+                return 1;
+        }
+        /* Waiting: the sandbox is watched (its denied syscalls answered)
+         * until the parent hands it one piece of work. */
+        frame_caps caps = {.json_max = WARD_API_BODY_MAX + WARD_API_REQUEST_JSON_SLACK, .blob_max = 0};
+        int status = 0;
+        for (;;) {
+                struct pollfd pf = {.fd = fd, .events = POLLIN};
+                if (!session_idle(s, fd, 1000)) {
+                        status = 1; /* it died waiting: the parent starts another */
+                        break;
+                }
+                if (poll(&pf, 1, 0) <= 0)
+                        continue;
+                frame f;
+                if (frame_read(fd, caps, &f) < 0)
+                        break;
+                json_error_t jerr;
+                json_t *m = json_loads(f.json, 0, &jerr);
+                const char *op = str(m, "op");
+                if (op && strcmp(op, "script") == 0) {
+                        status = pool_script(fd, f.hdr.id, s, m, tier) < 0;
+                } else if (op && strcmp(op, "adopt") == 0) {
+                        /* It becomes a session: the same loop as one
+                         * started cold. */
+                        if (reply_json(fd, f.hdr.id, 200, json_pack("{s:b}", "started", 1)) >= 0)
+                                session_loop(fd, s);
+                }
+                json_decref(m);
+                frame_free(&f);
+                break;
+        }
+        session_free(s);
+        return status;
 }

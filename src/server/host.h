@@ -17,3 +17,9 @@ int host_run(int fd, uint64_t id, const run_request *rq, bool stream);
 /* A session: starts it, answers id with {"started": true} or an error,
  * then serves cell and file requests until "end" or the parent's EOF. */
 int host_session(int fd, uint64_t id, const session_request *sr);
+
+/* A warm sandbox for the pool: starts a session with pool_policy, says
+ * {"ready": true} (frame id 0), then waits for exactly one piece of work:
+ * "script" (a one-shot run whose body is checked again against tier) or
+ * "adopt" (it becomes a session), and never a second. */
+int host_pool(int fd, const policy *pool_policy, const policy *tier, const char *language);

@@ -61,7 +61,7 @@ typedef struct config {
         policy tier;
 } config;
 
-typedef enum { HOST_RUN, HOST_SESSION } host_kind;
+typedef enum { HOST_RUN, HOST_SESSION, HOST_POOL } host_kind;
 
 typedef struct host {
         host_kind kind;
@@ -72,6 +72,7 @@ typedef struct host {
         char *tenant;    /* the tenant's name (a reload may replace the table) */
         uint64_t req_id; /* the front's request in progress; 0: none */
         bool creating;   /* the session's start is that request */
+        bool warm;       /* a pool host that said it is ready */
         bool ending;
         uint64_t end_sent_ms;
         /* sessions */
@@ -94,7 +95,10 @@ typedef struct server {
         host **hosts;
         size_t n_hosts, cap_hosts;
         bool draining;
+        policy pool_policy;
+        uint64_t pool_backoff_until[3]; /* a language whose warm sandboxes fail to start */
         /* metrics */
+        uint64_t pool_hits, pool_misses;
         uint64_t runs_total, runs_failed, sessions_total, cells_total, requests_total, rejected_total;
         uint64_t run_ms_sum;
 } server;
@@ -332,7 +336,11 @@ static host *spawn_host(server *s, host_kind kind, const char *tenant_name, host
                 }
                 fd_close_from(4);
                 prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
-                prctl(PR_SET_NAME, kind == HOST_RUN ? "ward-run" : "ward-session", 0, 0, 0);
+                prctl(PR_SET_NAME,
+                      kind == HOST_RUN    ? "ward-run"
+                      : kind == HOST_POOL ? "ward-warm"
+                                          : "ward-session",
+                      0, 0, 0);
                 sigset_t none;
                 sigemptyset(&none);
                 sigprocmask(SIG_SETMASK, &none, NULL);
@@ -434,6 +442,60 @@ static size_t count_hosts(const server *s, host_kind kind) {
         return n;
 }
 
+/* ---- the warm pool ---- */
+
+static const char *const pool_languages[] = {"python", "node", "bash"};
+
+typedef struct pool_arg {
+        const policy *pool_policy, *tier;
+        const char *language;
+} pool_arg;
+
+static int pool_host_main(int fd, void *arg) {
+        pool_arg *a = arg;
+        return host_pool(fd, a->pool_policy, a->tier, a->language);
+}
+
+/* Keeps o->pool sandboxes started (or starting) per language. */
+static void pool_refill(server *s) {
+        if (s->draining)
+                return;
+        for (size_t l = 0; l < ELEMENTSOF(pool_languages); l++) {
+                if (mono_ms() < s->pool_backoff_until[l])
+                        continue;
+                size_t have = 0;
+                for (size_t i = 0; i < s->n_hosts; i++)
+                        have += s->hosts[i]->kind == HOST_POOL && !s->hosts[i]->ending &&
+                                strcmp(s->hosts[i]->language, pool_languages[l]) == 0;
+                for (; have < s->o->pool; have++) {
+                        pool_arg a = {
+                                .pool_policy = &s->pool_policy, .tier = &s->cfg.tier, .language = pool_languages[l]};
+                        host *h = spawn_host(s, HOST_POOL, "", pool_host_main, &a);
+                        if (!h)
+                                break;
+                        snprintf(h->language, sizeof h->language, "%s", pool_languages[l]);
+                        h->started_mono_ms = mono_ms();
+                }
+        }
+}
+
+/* A warm sandbox of this language, taken out of the pool: it serves one
+ * request and is never handed out again. */
+static host *pool_take(server *s, const char *language) {
+        for (size_t i = 0; i < s->n_hosts; i++) {
+                host *h = s->hosts[i];
+                if (h->kind == HOST_POOL && h->warm && !h->ending && strcmp(h->language, language) == 0) {
+                        h->warm = false;
+                        return h;
+                }
+        }
+        return NULL;
+}
+
+static bool hand_over(host *h, uint64_t id, const char *json) {
+        return frame_write(h->fd, FRAME_REQUEST, id, json, strlen(json), NULL, 0) == 0;
+}
+
 static void op_run(server *s, uint64_t id, tenant *t, const json_t *m) {
         json_t *body = json_object_get(m, "body");
         if (!json_is_object(body)) {
@@ -459,8 +521,29 @@ static void op_run(server *s, uint64_t id, tenant *t, const json_t *m) {
                 run_request_free(&rq);
                 return;
         }
-        run_arg a = {.id = id, .rq = &rq, .stream = json_is_true(json_object_get(m, "stream"))};
-        host *h = spawn_host(s, HOST_RUN, t->name, run_host_main, &a);
+        bool stream = json_is_true(json_object_get(m, "stream"));
+        host *h = NULL;
+        if (rq.language[0] && session_language_ok(rq.language) && !rq.stdin_data &&
+            request_pool_fits(&rq.policy, &s->cfg.tier) && (h = pool_take(s, rq.language))) {
+                json_t *msg = json_pack("{s:s, s:O, s:b}", "op", "script", "body", body, "stream", stream);
+                _cleanup_free_ char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+                json_decref(msg);
+                if (text && hand_over(h, id, text)) {
+                        free(h->tenant);
+                        h->tenant = strdup(t->name);
+                        h->kind = HOST_RUN;
+                        s->pool_hits++;
+                } else {
+                        end_host(h);
+                        h = NULL;
+                }
+        }
+        if (!h) {
+                if (rq.language[0] && session_language_ok(rq.language))
+                        s->pool_misses++;
+                run_arg a = {.id = id, .rq = &rq, .stream = stream};
+                h = spawn_host(s, HOST_RUN, t->name, run_host_main, &a);
+        }
         run_request_free(&rq);
         if (!h) {
                 (void)reply_error(s->front_fd, id, 503, "unavailable", NULL, 1, "cannot start a run: %s",
@@ -505,9 +588,26 @@ static void op_session_create(server *s, uint64_t id, tenant *t, const json_t *m
                 policy_free(&sr.policy);
                 return;
         }
-        session_arg a = {.id = id, .sr = &sr};
-        host *h = spawn_host(s, HOST_SESSION, t->name, session_host_main, &a);
+        host *h = NULL;
+        if (request_pool_fits(&sr.policy, &s->cfg.tier) && sr.policy.output == s->cfg.tier.output &&
+            (h = pool_take(s, sr.language))) {
+                static const char adopt[] = "{\"op\":\"adopt\"}";
+                if (hand_over(h, id, adopt)) {
+                        free(h->tenant);
+                        h->tenant = strdup(t->name);
+                        h->kind = HOST_SESSION;
+                        s->pool_hits++;
+                } else {
+                        end_host(h);
+                        h = NULL;
+                }
+        }
         if (!h) {
+                s->pool_misses++;
+                session_arg a = {.id = id, .sr = &sr};
+                h = spawn_host(s, HOST_SESSION, t->name, session_host_main, &a);
+        }
+        if (!h || !h->tenant) {
                 policy_free(&sr.policy);
                 (void)reply_error(s->front_fd, id, 503, "unavailable", NULL, 1, "cannot start a session: %s",
                                   strerror(errno));
@@ -591,7 +691,7 @@ static void op_session_forward(server *s, uint64_t id, const char *op, host *h, 
 }
 
 static void metrics(server *s, uint64_t id) {
-        char text[2048];
+        char text[4096];
         int n = snprintf(
                 text, sizeof text,
                 "# HELP ward_runs_total One-shot runs started.\n# TYPE ward_runs_total counter\n"
@@ -606,13 +706,18 @@ static void metrics(server *s, uint64_t id) {
                 "# HELP ward_runs_in_progress Runs in progress now.\n# TYPE ward_runs_in_progress gauge\n"
                 "ward_runs_in_progress %zu\n"
                 "# HELP ward_cells_total Cells run.\n# TYPE ward_cells_total counter\nward_cells_total %" PRIu64 "\n"
+                "# HELP ward_pool_hits_total Runs and sessions served by a warm sandbox.\n"
+                "# TYPE ward_pool_hits_total counter\nward_pool_hits_total %" PRIu64 "\n"
+                "# HELP ward_pool_misses_total Runs and sessions started cold.\n"
+                "# TYPE ward_pool_misses_total counter\nward_pool_misses_total %" PRIu64 "\n"
+                "# HELP ward_pool_warm Warm sandboxes waiting.\n# TYPE ward_pool_warm gauge\nward_pool_warm %zu\n"
                 "# HELP ward_requests_total API requests.\n# TYPE ward_requests_total counter\n"
                 "ward_requests_total %" PRIu64 "\n"
                 "# HELP ward_rejected_total Requests refused (bad input, quota, capacity).\n"
                 "# TYPE ward_rejected_total counter\nward_rejected_total %" PRIu64 "\n",
                 s->runs_total, s->runs_failed, (double)s->run_ms_sum / 1000.0, s->sessions_total,
-                count_hosts(s, HOST_SESSION), count_hosts(s, HOST_RUN), s->cells_total, s->requests_total,
-                s->rejected_total);
+                count_hosts(s, HOST_SESSION), count_hosts(s, HOST_RUN), s->cells_total, s->pool_hits, s->pool_misses,
+                count_hosts(s, HOST_POOL), s->requests_total, s->rejected_total);
         (void)reply_blob(s->front_fd, id, 200, "text/plain; version=0.0.4", text,
                          n > 0 && (size_t)n < sizeof text ? (size_t)n : 0);
 }
@@ -693,6 +798,24 @@ static void handle_cancel(server *s, uint64_t id) {
 /* ---- frames from hosts ---- */
 
 static void handle_host_frame(server *s, host *h, frame *f) {
+        if (h->kind == HOST_POOL && !h->warm && !h->ending && f->hdr.id == 0 && f->hdr.type == FRAME_REPLY) {
+                json_error_t jerr;
+                json_t *m = json_loadb(f->json, f->hdr.json_len, 0, &jerr);
+                if (json_integer_value(json_object_get(m, "status")) == 200) {
+                        h->warm = true;
+                } else {
+                        /* It could not start: no more tries for a while. */
+                        for (size_t l = 0; l < ELEMENTSOF(pool_languages); l++)
+                                if (strcmp(h->language, pool_languages[l]) == 0)
+                                        s->pool_backoff_until[l] = mono_ms() + 10000;
+                        fprintf(stderr, "ward serve: a warm %s sandbox did not start: %s\n", h->language,
+                                json_string_value(json_object_get(json_object_get(json_object_get(m, "body"), "error"),
+                                                                  "message")));
+                        h->ending = true;
+                }
+                json_decref(m);
+                return;
+        }
         if (!h->req_id || f->hdr.id != h->req_id || (f->hdr.type != FRAME_REPLY && f->hdr.type != FRAME_CHUNK))
                 return; /* nothing asked: dropped */
         if (h->creating && f->hdr.type == FRAME_REPLY) {
@@ -705,6 +828,7 @@ static void handle_host_frame(server *s, host *h, frame *f) {
                 if (st == 200) {
                         s->sessions_total++;
                         (void)reply_json(s->front_fd, id, 201, session_json(h));
+                        pool_refill(s);
                 } else {
                         /* the host's own error, as it said it */
                         (void)frame_write(s->front_fd, FRAME_REPLY, id, f->json, f->hdr.json_len, NULL, 0);
@@ -728,6 +852,10 @@ static void handle_host_frame(server *s, host *h, frame *f) {
                 h->req_id = 0;
         }
         (void)frame_write(s->front_fd, f->hdr.type, f->hdr.id, f->json, f->hdr.json_len, f->blob, f->hdr.blob_len);
+        /* The pool is refilled once the answer is out: starting a sandbox
+         * takes CPU the answer should not wait for. */
+        if (f->hdr.type == FRAME_REPLY)
+                pool_refill(s);
 }
 
 static void reap_host(server *s, size_t i) {
@@ -751,6 +879,7 @@ static void reap_host(server *s, size_t i) {
 
 static void tick(server *s) {
         uint64_t now = real_ms(), mono = mono_ms();
+        pool_refill(s);
         for (size_t i = 0; i < s->n_hosts; i++) {
                 host *h = s->hosts[i];
                 if (h->kind == HOST_SESSION && !h->ending && !h->creating && !h->req_id &&
@@ -863,6 +992,11 @@ int serve_main(const serve_opts *o, ward_error *err) {
         if ((r = config_load(o, loopback, &s.cfg, err)) < 0) {
                 close(s.listen_fd);
                 return r;
+        }
+        if (request_pool_policy(&s.cfg.tier, &s.pool_policy) < 0) {
+                close(s.listen_fd);
+                config_free(&s.cfg);
+                return err_set(err, -ENOMEM, "out of memory");
         }
         sigset_t set, old;
         sigemptyset(&set);
@@ -1019,6 +1153,7 @@ int serve_main(const serve_opts *o, ward_error *err) {
                 close(s.front_pidfd);
         close(sigfd);
         config_free(&s.cfg);
+        policy_free(&s.pool_policy);
         sigprocmask(SIG_SETMASK, &old, NULL);
         fprintf(stderr, "ward serve: stopped\n");
         return status;

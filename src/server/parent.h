@@ -15,6 +15,7 @@ typedef struct serve_opts {
         const char *config_path; /* NULL: one local tenant, no token */
         unsigned max_sessions;   /* whole server */
         unsigned max_runs;       /* at once, whole server */
+        unsigned pool;           /* warm sandboxes kept per language */
 } serve_opts;
 
 /* Runs the server until SIGTERM/SIGINT (drained) or the front's end.

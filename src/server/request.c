@@ -121,7 +121,7 @@ static int apply_limits(const json_t *limits, const policy *tier, policy *p, con
         return 0;
 }
 
-static int copy_policy(const policy *tier, policy *p, req_error *e) {
+int request_copy_policy(const policy *tier, policy *p, req_error *e) {
         json_t *j = policy_to_json(tier);
         _cleanup_free_ char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
         json_decref(j);
@@ -179,7 +179,7 @@ static const char *const limit_keys[] = {"wall_time", "cpu_time", "memory", "dis
 
 int request_run(const json_t *body, const policy *tier, run_request *ret, req_error *e) {
         memset(ret, 0, sizeof *ret);
-        int r = copy_policy(tier, &ret->policy, e);
+        int r = request_copy_policy(tier, &ret->policy, e);
         if (r < 0)
                 return r;
         static const char *const keys[] = {"language", "code", "argv", "files", "stdin", "limits", "env", NULL};
@@ -296,7 +296,7 @@ void run_request_free(run_request *r) {
 
 int request_session(const json_t *body, const policy *tier, session_request *ret, req_error *e) {
         memset(ret, 0, sizeof *ret);
-        int r = copy_policy(tier, &ret->policy, e);
+        int r = request_copy_policy(tier, &ret->policy, e);
         if (r < 0)
                 return r;
         static const char *const keys[] = {"language", "tier", "idle_timeout", "max_lifetime", "limits", NULL};
@@ -355,5 +355,23 @@ int request_cell(const json_t *body, const policy *tier, cell_request *ret, req_
                 return fail(e, 403, "over_tier", "timeout", "timeout: above what this tenant's tier allows");
         if (ret->cpu_ms > tier->cpu_time_ms)
                 return fail(e, 403, "over_tier", "cpu_time", "cpu_time: above what this tenant's tier allows");
+        return 0;
+}
+
+/* What a warm sandbox can serve: the tier's own limits, which were fixed
+ * when it started (its cgroup, its tmpfs size, its rlimits, its env);
+ * time and output are per request. */
+bool request_pool_fits(const policy *p, const policy *tier) {
+        return p->memory == tier->memory && p->pids == tier->pids && p->disk == tier->disk &&
+               p->file_size == tier->file_size && p->n_env == tier->n_env && p->net.mode == tier->net.mode &&
+               p->net.mode == NET_MODE_NONE && p->n_mounts == 0 && !p->workdir && !p->output_dir;
+}
+
+int request_pool_policy(const policy *tier, policy *ret) {
+        req_error e = {0};
+        if (request_copy_policy(tier, ret, &e) < 0)
+                return -ENOMEM;
+        ret->wall_time_ms = WARD_SESSION_LIFETIME_MAX_MS + 60000;
+        ret->cpu_time_ms = WARD_SESSION_LIFETIME_MAX_MS;
         return 0;
 }

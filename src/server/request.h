@@ -56,6 +56,14 @@ typedef struct cell_request {
 
 int request_cell(const json_t *body, const policy *tier, cell_request *ret, req_error *e);
 
+/* A copy of the tier, to apply a request's fields on. */
+int request_copy_policy(const policy *tier, policy *ret, req_error *e);
+/* Whether a request's policy can run in a warm sandbox of the tier. */
+bool request_pool_fits(const policy *p, const policy *tier);
+/* The policy warm sandboxes start with: the tier, living as long as a
+ * session may (each run and cell has its own time limits). */
+int request_pool_policy(const policy *tier, policy *ret);
+
 /* Defaults and caps of sessions. */
 #define WARD_SESSION_IDLE_DEFAULT_MS (10ull * 60 * 1000)
 #define WARD_SESSION_LIFETIME_DEFAULT_MS (60ull * 60 * 1000)

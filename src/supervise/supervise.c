@@ -97,6 +97,8 @@ struct sv {
         bool in_eof;
         bool init_exited;
         bool notify_hup; /* every filtered process is gone */
+        bool collected;  /* sv_collect() ran */
+        bool reaped;     /* the init was waited for */
         char in_buf[STDIN_CHUNK];
 };
 typedef struct sv loop;
@@ -439,8 +441,18 @@ static void close_fd(int *fd) {
         }
 }
 
+static void reap(sv *l) {
+        if (l->reaped || l->jail.pidfd < 0)
+                return;
+        siginfo_t si;
+        jail_kill(&l->jail); /* a no-op once it exited; makes sure otherwise */
+        (void)waitid((idtype_t)P_PIDFD, (id_t)l->jail.pidfd, &si, WEXITED);
+        l->reaped = true;
+}
+
 /* Frees what sv_start made, whatever state it got to. */
 static void sv_free(sv *l) {
+        reap(l);
         if (l->net)
                 egress_free(l->net);
         jail_release(&l->jail);
@@ -615,6 +627,7 @@ setup_failed:
                 (void)waitid((idtype_t)P_PIDFD, (id_t)l->jail.pidfd, &si2, WEXITED);
                 /* reaped: sv_finish must not wait again */
                 l->init_exited = true;
+                l->reaped = true;
         }
         for (int i = 0; i < 2; i++) {
                 close_fd(&in[i]);
@@ -632,6 +645,10 @@ void sv_kill(sv *l, run_status why, const char *limit) {
 
 int sv_interrupt(sv *l) {
         return jail_interrupt(&l->jail);
+}
+
+int sv_status_fd(const sv *l) {
+        return l->jail.status_fd;
 }
 
 void sv_set_result(sv *l, result *res) {
@@ -656,14 +673,16 @@ bool sv_failed(const sv *l, const char **why) {
         return l->failed < 0;
 }
 
-void sv_finish(sv *l) {
+void sv_collect(sv *l) {
         result *res = l->res;
+        if (l->collected)
+                return;
+        l->collected = true;
         if (l->failed < 0) {
                 fail_result(res, &l->setup);
                 /* Nothing ran: no protection was in force for anything. */
                 res->protections = 0;
                 res->wall_ms = now_ms() - l->t0;
-                sv_free(l);
                 return;
         }
         close_fd(&l->out_fd);
@@ -673,9 +692,10 @@ void sv_finish(sv *l) {
 
         int32_t prog_status = 0;
         bool have_status = read(l->jail.status_fd, &prog_status, sizeof prog_status) == sizeof prog_status;
-        siginfo_t si;
-        jail_kill(&l->jail); /* a no-op once it exited; makes sure otherwise */
-        (void)waitid((idtype_t)P_PIDFD, (id_t)l->jail.pidfd, &si, WEXITED);
+        /* With the status there, the init's teardown of the sandbox is not
+         * waited for here: sv_release() reaps it. */
+        if (!have_status || prog_status == JAIL_STATUS_INIT_FAILED)
+                reap(l);
         int r = 0;
         if (have_status && prog_status == JAIL_STATUS_INIT_FAILED) {
                 have_status = false;
@@ -696,6 +716,14 @@ void sv_finish(sv *l) {
         }
         if (l->net && res->status != STATUS_ERROR)
                 res->network = egress_to_json(l->net);
+}
+
+void sv_release(sv *l) {
+        sv_free(l);
+}
+
+void sv_finish(sv *l) {
+        sv_collect(l);
         sv_free(l);
 }
 

@@ -51,10 +51,17 @@ void sv_kill(sv *l, run_status why, const char *limit);
 int sv_interrupt(sv *l); /* SIGINT to the program's process group */
 void sv_set_result(sv *l, result *res);
 int sv_scratch_fd(const sv *l);
+/* Readable once the init has reported the program's exit status. */
+int sv_status_fd(const sv *l);
 bool sv_cpu_ns(const sv *l, uint64_t *ret);
 /* Kills what is left, reaps, classifies into the current result, removes
  * the cgroup and frees everything. */
 void sv_finish(sv *l);
+/* sv_finish() in two steps, for a caller that answers before the slower
+ * clean-up: the result is complete after sv_collect(); sv_release() kills
+ * nothing more, removes the cgroup and frees. */
+void sv_collect(sv *l);
+void sv_release(sv *l);
 
 /* Copies the regular files below /output to the host directory. */
 /* Copies the scratch's /output into host_dir_fd (opened before the run). */
