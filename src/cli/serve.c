@@ -34,6 +34,7 @@ int cmd_serve(int argc, char **argv) {
                 {"config", required_argument, NULL, 'c'},
                 {"max-sessions", required_argument, NULL, 's'},
                 {"max-runs", required_argument, NULL, 'r'},
+                {"pool", required_argument, NULL, 'p'},
                 {"help", no_argument, NULL, 'h'},
                 {NULL, 0, NULL, 0},
         };

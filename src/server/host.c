@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "basic/cleanup.h"
@@ -294,8 +295,10 @@ int host_pool(int fd, const policy *pool_policy, const policy *tier, const char 
                 json_t *m = json_loads(f.json, 0, &jerr);
                 const char *op = str(m, "op");
                 if (op && strcmp(op, "script") == 0) {
+                        prctl(PR_SET_NAME, "ward-run", 0, 0, 0);
                         status = pool_script(fd, f.hdr.id, s, m, tier) < 0;
                 } else if (op && strcmp(op, "adopt") == 0) {
+                        prctl(PR_SET_NAME, "ward-session", 0, 0, 0);
                         /* It becomes a session: the same loop as one
                          * started cold. */
                         if (reply_json(fd, f.hdr.id, 200, json_pack("{s:b}", "started", 1)) >= 0)
