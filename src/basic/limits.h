@@ -44,7 +44,7 @@
 /* Where a session's REPL driver finds its control socket. */
 #define WARD_CTL_FD 100
 #define WARD_DRIVER_MSG_MAX (64u * 1024u * 1024u) /* bytes of one line from a REPL driver */
-#define WARD_FILES_LIST_MAX 10000u /* entries a file listing or a cell's change list walks */
+#define WARD_FILES_LIST_MAX 10000u                /* entries a file listing or a cell's change list walks */
 
 /* Network allowlist: defaults and the most a policy may ask. */
 #define WARD_NET_CONNECTIONS_DEFAULT 256u

@@ -78,9 +78,8 @@ int files_put(int home_fd, const char *path, const void *data, size_t len, ward_
                 return r;
         if (path[strlen(path) - 1] == '/')
                 return err_set(err, -EISDIR, "path: '%s' names a directory", path);
-        _cleanup_free_ char *copy = strdup(path);
-        if (!copy)
-                return err_set(err, -ENOMEM, "out of memory");
+        char copy[WARD_PATH_MAX + 1]; /* files_check_path() bounded it */
+        snprintf(copy, sizeof copy, "%s", path);
         /* Each directory on the way is made, then opened beneath the one
          * before: no component is ever looked up through a symlink. */
         _cleanup_close_ int dfd = fcntl(home_fd, F_DUPFD_CLOEXEC, 3);
@@ -130,7 +129,7 @@ int files_get(int home_fd, const char *path, size_t max, char **ret, size_t *ret
                 return err_set(err, -EFBIG, "path: '%s' is larger than %zu bytes", path, max);
         r = fd_read_all(fd, max, ret, ret_len);
         if (r < 0)
-                return err_set(err, r == -EFBIG ? r : r, "path: '%s': %s", path, strerror(-r));
+                return err_set(err, r, "path: '%s': %s", path, strerror(-r));
         return 0;
 }
 
@@ -138,9 +137,8 @@ int files_delete(int home_fd, const char *path, ward_error *err) {
         int r = files_check_path(path, false, err);
         if (r < 0)
                 return r;
-        _cleanup_free_ char *copy = strdup(path);
-        if (!copy)
-                return err_set(err, -ENOMEM, "out of memory");
+        char copy[WARD_PATH_MAX + 1]; /* files_check_path() bounded it */
+        snprintf(copy, sizeof copy, "%s", path);
         size_t n = strlen(copy);
         if (copy[n - 1] == '/')
                 copy[n - 1] = '\0';
@@ -171,6 +169,7 @@ int files_delete(int home_fd, const char *path, ward_error *err) {
  * depth and in entries; symlinks are reported, never followed. */
 typedef int (*walk_fn)(void *ctx, const char *path, const struct stat *st);
 
+// NOLINTNEXTLINE(misc-no-recursion): bounded by WALK_DEPTH_MAX, and by the entries' budget
 static int walk(int dfd, char *path, size_t path_len, int depth, size_t *budget, walk_fn fn, void *ctx) {
         int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
@@ -311,7 +310,8 @@ static int add_change(json_t *arr, const files_entry *e, const char *change) {
                 arr, json_pack("{s:s, s:I, s:s}", "path", e->path, "size", (json_int_t)e->size, "change", change));
 }
 
-json_t *files_diff_json(const files_snapshot *a, const files_snapshot *b) {
+json_t *files_diff_json(const files_snapshot *before, const files_snapshot *after) {
+        const files_snapshot *a = before, *b = after;
         json_t *arr = json_array();
         if (!arr)
                 return NULL;

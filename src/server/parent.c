@@ -43,6 +43,7 @@
 #define TENANTS_MAX 1024u
 #define RUNS_PER_MINUTE_DEFAULT 600u
 #define HOST_END_GRACE_MS 5000
+#define POOL_REFILL_DELAY_MS 20
 
 typedef struct tenant {
         char *name;
@@ -97,6 +98,7 @@ typedef struct server {
         bool draining;
         policy pool_policy;
         uint64_t pool_backoff_until[3]; /* a language whose warm sandboxes fail to start */
+        uint64_t refill_at;             /* when to top the pool up (0: no need known) */
         /* metrics */
         uint64_t pool_hits, pool_misses;
         uint64_t runs_total, runs_failed, sessions_total, cells_total, requests_total, rejected_total;
@@ -301,7 +303,7 @@ typedef int (*host_fn)(int fd, void *arg);
 static host *spawn_host(server *s, host_kind kind, const char *tenant_name, host_fn fn, void *arg) {
         if (s->n_hosts == s->cap_hosts) {
                 size_t cap = s->cap_hosts ? s->cap_hosts * 2 : 64;
-                host **hs = realloc(s->hosts, cap * sizeof *hs);
+                host **hs = realloc(s->hosts, cap * sizeof(host *));
                 if (!hs)
                         return NULL;
                 s->hosts = hs;
@@ -828,7 +830,8 @@ static void handle_host_frame(server *s, host *h, frame *f) {
                 if (st == 200) {
                         s->sessions_total++;
                         (void)reply_json(s->front_fd, id, 201, session_json(h));
-                        pool_refill(s);
+                        if (!s->refill_at)
+                                s->refill_at = mono_ms() + POOL_REFILL_DELAY_MS;
                 } else {
                         /* the host's own error, as it said it */
                         (void)frame_write(s->front_fd, FRAME_REPLY, id, f->json, f->hdr.json_len, NULL, 0);
@@ -852,10 +855,11 @@ static void handle_host_frame(server *s, host *h, frame *f) {
                 h->req_id = 0;
         }
         (void)frame_write(s->front_fd, f->hdr.type, f->hdr.id, f->json, f->hdr.json_len, f->blob, f->hdr.blob_len);
-        /* The pool is refilled once the answer is out: starting a sandbox
-         * takes CPU the answer should not wait for. */
-        if (f->hdr.type == FRAME_REPLY)
-                pool_refill(s);
+        /* The pool is refilled a little after the answer is out: starting
+         * a sandbox takes CPU that the answer, still on its way to the
+         * client through the front, should not wait for. */
+        if (f->hdr.type == FRAME_REPLY && !s->refill_at)
+                s->refill_at = mono_ms() + POOL_REFILL_DELAY_MS;
 }
 
 static void reap_host(server *s, size_t i) {
@@ -1023,8 +1027,12 @@ int serve_main(const serve_opts *o, ward_error *err) {
 
         int status = 0;
         uint64_t next_tick = mono_ms() + 1000;
-        struct pollfd *pf = NULL;
-        size_t pf_cap = 0;
+        size_t pf_cap = 64;
+        struct pollfd *pf = calloc(pf_cap, sizeof *pf);
+        if (!pf) {
+                status = 1; /* cannot serve: stop at once */
+                goto stop;
+        }
         for (;;) {
                 size_t need = 3 + 2 * s.n_hosts;
                 if (need > pf_cap) {
@@ -1045,11 +1053,16 @@ int serve_main(const serve_opts *o, ward_error *err) {
                         pf[4 + 2 * i] = (struct pollfd){.fd = s.hosts[i]->pidfd, .events = POLLIN};
                 }
                 uint64_t now = mono_ms();
-                int timeout = next_tick > now ? (int)(next_tick - now) : 0;
+                uint64_t wake = s.refill_at && s.refill_at < next_tick ? s.refill_at : next_tick;
+                int timeout = wake > now ? (int)(wake - now) : 0;
                 int n = poll(pf, 3 + 2 * n_hosts, timeout);
                 if (n < 0 && errno != EINTR) {
                         status = 1;
                         break;
+                }
+                if (s.refill_at && mono_ms() >= s.refill_at) {
+                        s.refill_at = 0;
+                        pool_refill(&s);
                 }
                 if (mono_ms() >= next_tick) {
                         tick(&s);
@@ -1144,6 +1157,7 @@ int serve_main(const serve_opts *o, ward_error *err) {
                 }
         }
         free(pf);
+stop:
         shutdown_hosts(&s);
         free(s.hosts);
         frame_reader_free(&s.front_rd);

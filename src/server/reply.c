@@ -60,14 +60,14 @@ int reply_chunk(int fd, uint64_t id, const char *type, const char *data, size_t 
         json_t *text = json_stringn(data, len);
         if (text)
                 return send_doc(fd, FRAME_CHUNK, id, json_pack("{s:s, s:o}", "type", type, "data", text), NULL, 0);
-        _cleanup_free_ char *enc = malloc(BASE64_ENCODE_RAW_LENGTH(len) + 1);
+        char *enc = malloc(BASE64_ENCODE_RAW_LENGTH(len) + 1);
         if (!enc)
                 return -ENOMEM;
         base64_encode_raw(enc, len, (const uint8_t *)data);
-        return send_doc(fd, FRAME_CHUNK, id,
-                        json_pack("{s:s, s:s%, s:s}", "type", type, "data", enc, BASE64_ENCODE_RAW_LENGTH(len),
-                                  "encoding", "base64"),
-                        NULL, 0);
+        json_t *doc = json_pack("{s:s, s:s%, s:s}", "type", type, "data", enc, BASE64_ENCODE_RAW_LENGTH(len),
+                                "encoding", "base64");
+        free(enc);
+        return send_doc(fd, FRAME_CHUNK, id, doc, NULL, 0);
 }
 
 int reply_status_of(int r, const char **code) {

@@ -121,7 +121,8 @@ static int apply_limits(const json_t *limits, const policy *tier, policy *p, con
         return 0;
 }
 
-int request_copy_policy(const policy *tier, policy *p, req_error *e) {
+int request_copy_policy(const policy *tier, policy *ret, req_error *e) {
+        policy *p = ret;
         json_t *j = policy_to_json(tier);
         _cleanup_free_ char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
         json_decref(j);
