@@ -215,6 +215,8 @@ class Session:
         while True:
             op, rid, code = self.ctl.request()
             if op == "script":
+                global _script_ctl
+                _script_ctl = (self.ctl, rid)
                 return self.script(code)
             self.cell(rid, code)
 
@@ -467,8 +469,8 @@ class Session:
 
     def script(self, code):
         """Runs code as `python3 /run/ward/main.py` would; returns the
-        exit status."""
-        self.ctl.close()
+        exit status. The control socket stays open (close-on-exec, at a
+        high number) for the "exit" message _finish() sends."""
         signal.signal(signal.SIGINT, signal.default_int_handler)
         if _getattr(builtins, "display", None) == self.display:
             del builtins.display
@@ -518,6 +520,9 @@ def main(argv):
     return Session(ctl).serve()
 
 
+_script_ctl = None  # (Ctl, request id) while a script runs
+
+
 def _finish(status):
     """Ends the process the way the program would (non-daemon threads
     joined, atexit handlers run, output flushed), without the interpreter's
@@ -533,7 +538,21 @@ def _finish(status):
     except _BaseException:
         pass
     _flush_all()
-    os._exit(status & 0xFF if _isinstance(status, int) else 1)
+    status = status & 0xFF if _isinstance(status, int) else 1
+    if _script_ctl is not None:
+        # The status goes to ward before the process exits: tearing down
+        # an interpreter's memory takes about a millisecond, which the
+        # answer need not wait for. The output was flushed before. (The
+        # script could write this line itself; it could as well exit with
+        # that status. A signal or a crash sends nothing: ward then reads
+        # the status the sandbox's init reports.)
+        ctl, rid = _script_ctl
+        try:
+            line = ('{"type":"exit","id":%d,"status":%d}\n' % (rid, status)).encode("ascii")
+            _write(ctl.fd, line)
+        except _BaseException:
+            pass
+    os._exit(status)
 
 
 if __name__ == "__main__":

@@ -105,8 +105,10 @@ const char *session_languages(void) {
 typedef struct cell_state {
         uint64_t id;
         json_t *results, *displays, *error;
-        json_t *done; /* the "done" message, once it came */
-        bool broken;  /* the driver said something outside the protocol */
+        json_t *done;    /* the "done" message, once it came */
+        bool broken;     /* the driver said something outside the protocol */
+        bool exited;     /* a script's driver said its exit status, */
+        int exit_status; /* just before exiting */
         json_t *ready;
 } cell_state;
 
@@ -144,6 +146,11 @@ static void handle_message(cell_state *c, const char *line, size_t len) {
                 c->error = e;
         } else if (strcmp(type, "done") == 0) {
                 c->done = json_incref(m);
+        } else if (strcmp(type, "exit") == 0 && json_is_integer(json_object_get(m, "status")) &&
+                   json_integer_value(json_object_get(m, "status")) >= 0 &&
+                   json_integer_value(json_object_get(m, "status")) <= 255) {
+                c->exited = true;
+                c->exit_status = (int)json_integer_value(json_object_get(m, "status"));
         }
         json_decref(m);
 }
@@ -391,7 +398,7 @@ static int exchange(session *s, const char *op, const char *code, size_t len, co
                                 cr->end = script ? CELL_DONE : CELL_CRASHED;
                         break;
                 }
-                if (cr->c.done || cr->c.broken)
+                if (cr->c.done || cr->c.broken || (script && cr->c.exited))
                         break;
                 uint64_t now = now_ms();
                 if (!cr->interrupted && now >= deadline) {
@@ -587,7 +594,9 @@ int session_script(session *s, const char *code, size_t len, const cell_opts *o,
                 sv_kill(s->sv, STATUS_ERROR, NULL);
         /* The driver exits with the program's status, which the init
          * reports as for any run. */
-        if (!cr.status_ready)
+        if (cr.c.exited && !cr.status_ready && r >= 0)
+                sv_set_reported_status(s->sv, cr.c.exit_status);
+        else if (!cr.status_ready)
                 while (!sv_ended(s->sv) && sv_poll(s->sv, NULL, 0, 200) >= 0)
                         ;
         /* The result is complete now; the sandbox's teardown and the

@@ -99,6 +99,8 @@ struct sv {
         bool notify_hup; /* every filtered process is gone */
         bool collected;  /* sv_collect() ran */
         bool reaped;     /* the init was waited for */
+        bool has_reported;
+        int reported_status; /* a wait status the program gave itself */
         char in_buf[STDIN_CHUNK];
 };
 typedef struct sv loop;
@@ -588,6 +590,7 @@ int sv_start(const supervise_req *req, result *res, sv **ret, ward_error *err) {
         close_fd(&errp[1]);
         (void)fd_nonblock(out[0]);
         (void)fd_nonblock(errp[0]);
+        (void)fd_nonblock(l->jail.status_fd); /* read once it is ready, or not at all */
         (void)fd_nonblock(in[1]);
 
         if (jail_wait_started(&l->jail, (int)p->wall_time_ms, &l->exec_class, setup) < 0 && !l->exec_class)
@@ -647,6 +650,11 @@ int sv_interrupt(sv *l) {
         return jail_interrupt(&l->jail);
 }
 
+void sv_set_reported_status(sv *l, int exit_code) {
+        l->has_reported = true;
+        l->reported_status = (exit_code & 0xff) << 8; /* as W_EXITCODE(exit_code, 0) */
+}
+
 int sv_status_fd(const sv *l) {
         return l->jail.status_fd;
 }
@@ -692,6 +700,13 @@ void sv_collect(sv *l) {
 
         int32_t prog_status = 0;
         bool have_status = read(l->jail.status_fd, &prog_status, sizeof prog_status) == sizeof prog_status;
+        if (!have_status && l->has_reported) {
+                /* The program said its status as it exited; the init's
+                 * report is still on its way. The rest of the teardown is
+                 * sv_release()'s. */
+                prog_status = l->reported_status;
+                have_status = true;
+        }
         /* With the status there, the init's teardown of the sandbox is not
          * waited for here: sv_release() reaps it. */
         if (!have_status || prog_status == JAIL_STATUS_INIT_FAILED)

@@ -51,6 +51,9 @@ void sv_kill(sv *l, run_status why, const char *limit);
 int sv_interrupt(sv *l); /* SIGINT to the program's process group */
 void sv_set_result(sv *l, result *res);
 int sv_scratch_fd(const sv *l);
+/* An exit status the program reported itself before exiting (a warm
+ * script's driver): used when the init has not reported one yet. */
+void sv_set_reported_status(sv *l, int exit_code);
 /* Readable once the init has reported the program's exit status. */
 int sv_status_fd(const sv *l);
 bool sv_cpu_ns(const sv *l, uint64_t *ret);
