@@ -481,6 +481,22 @@ static void pool_refill(server *s) {
         }
 }
 
+/* After an answer: the pool is topped up once requests pause for
+ * POOL_REFILL_DELAY_MS (each answer pushes it back), so that a burst is
+ * served from the pool without sandboxes starting beside it; but at once
+ * when a language is down to a quarter of its warm sandboxes. */
+static void pool_schedule_refill(server *s) {
+        s->refill_at = mono_ms() + POOL_REFILL_DELAY_MS;
+        for (size_t l = 0; l < ELEMENTSOF(pool_languages); l++) {
+                size_t have = 0;
+                for (size_t i = 0; i < s->n_hosts; i++)
+                        have += s->hosts[i]->kind == HOST_POOL && !s->hosts[i]->ending &&
+                                strcmp(s->hosts[i]->language, pool_languages[l]) == 0;
+                if (have * 4 < s->o->pool)
+                        s->refill_at = mono_ms();
+        }
+}
+
 /* A warm sandbox of this language, taken out of the pool: it serves one
  * request and is never handed out again. */
 static host *pool_take(server *s, const char *language) {
@@ -830,8 +846,7 @@ static void handle_host_frame(server *s, host *h, frame *f) {
                 if (st == 200) {
                         s->sessions_total++;
                         (void)reply_json(s->front_fd, id, 201, session_json(h));
-                        if (!s->refill_at)
-                                s->refill_at = mono_ms() + POOL_REFILL_DELAY_MS;
+                        pool_schedule_refill(s);
                 } else {
                         /* the host's own error, as it said it */
                         (void)frame_write(s->front_fd, FRAME_REPLY, id, f->json, f->hdr.json_len, NULL, 0);
@@ -858,8 +873,8 @@ static void handle_host_frame(server *s, host *h, frame *f) {
         /* The pool is refilled a little after the answer is out: starting
          * a sandbox takes CPU that the answer, still on its way to the
          * client through the front, should not wait for. */
-        if (f->hdr.type == FRAME_REPLY && !s->refill_at)
-                s->refill_at = mono_ms() + POOL_REFILL_DELAY_MS;
+        if (f->hdr.type == FRAME_REPLY)
+                pool_schedule_refill(s);
 }
 
 static void reap_host(server *s, size_t i) {
