@@ -41,7 +41,8 @@
 #include "server/request.h"
 
 #define TENANTS_MAX 1024u
-#define RUNS_PER_MINUTE_DEFAULT 600u
+#define RUNS_PER_MINUTE_DEFAULT 600u /* a configured tenant's, unless its quotas say */
+#define RUNS_PER_MINUTE_LOCAL 60000u  /* the local tenant's: runs at once bound it first */
 #define HOST_END_GRACE_MS 5000
 #define POOL_REFILL_DELAY_MS 20
 
@@ -167,7 +168,7 @@ static int config_load(const serve_opts *o, bool loopback, config *ret, ward_err
                 }
                 c.tenants[0].max_sessions = o->max_sessions;
                 c.tenants[0].max_runs = o->max_runs;
-                c.tenants[0].runs_per_minute = RUNS_PER_MINUTE_DEFAULT;
+                c.tenants[0].runs_per_minute = RUNS_PER_MINUTE_LOCAL;
                 c.n_tenants = 1;
                 *ret = c;
                 return 0;
