@@ -43,6 +43,8 @@
 #define WARD_SETUP_FD 4096
 /* Where a session's REPL driver finds its control socket. */
 #define WARD_CTL_FD 100
+/* A cell's audit line beyond its outputs: results, error, file changes. */
+#define WARD_DRIVER_AUDIT_SLACK (1024u * 1024u)
 #define WARD_DRIVER_MSG_MAX (64u * 1024u * 1024u) /* bytes of one line from a REPL driver */
 #define WARD_FILES_LIST_MAX 10000u                /* entries a file listing or a cell's change list walks */
 

@@ -10,7 +10,7 @@
 
 static void usage(FILE *f) {
         fputs("usage: ward serve [--listen ADDRESS:PORT] [--config FILE] [--max-sessions N] [--max-runs N]\n"
-              "                  [--pool N]\n"
+              "                  [--pool N] [--audit FILE]\n"
               "\n"
               "Serves ward's HTTP API: one-shot runs, sessions with cells and files,\n"
               "/healthz and /metrics (see ward-serve(1) and /v1/openapi.json).\n"
@@ -18,6 +18,7 @@ static void usage(FILE *f) {
               "  --listen ADDRESS:PORT  where to listen (default 127.0.0.1:8080); an address\n"
               "                         that is not loopback needs --config with tokens\n"
               "  --config FILE          tenants (hashed bearer tokens, quotas) and the tier\n"
+              "  --audit FILE           append one JSON line per run and per cell to FILE\n"
               "  --max-sessions N       sessions the server holds at once (default 500)\n"
               "  --max-runs N           one-shot runs at once (default 64)\n"
               "  --pool N               warm sandboxes kept ready per language (python, node,\n"
@@ -35,6 +36,7 @@ int cmd_serve(int argc, char **argv) {
                 {"max-sessions", required_argument, NULL, 's'},
                 {"max-runs", required_argument, NULL, 'r'},
                 {"pool", required_argument, NULL, 'p'},
+                {"audit", required_argument, NULL, 'a'},
                 {"help", no_argument, NULL, 'h'},
                 {NULL, 0, NULL, 0},
         };
@@ -50,6 +52,9 @@ int cmd_serve(int argc, char **argv) {
                         break;
                 case 'c':
                         o.config_path = optarg;
+                        break;
+                case 'a':
+                        o.audit_path = optarg;
                         break;
                 case 's':
                 case 'r':

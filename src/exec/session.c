@@ -648,6 +648,10 @@ const char *session_language(const session *s) {
         return s->drv->language;
 }
 
+const policy *session_policy(const session *s) {
+        return s->policy;
+}
+
 int session_home_fd(const session *s) {
         return s->home_fd;
 }

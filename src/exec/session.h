@@ -55,6 +55,7 @@ bool session_idle(session *s, int fd, int timeout_ms);
 bool session_alive(const session *s);
 uint64_t session_execution_count(const session *s);
 const char *session_language(const session *s);
+const policy *session_policy(const session *s);
 /* An O_PATH fd to the session's home directory (its work dir), for the
  * file operations in exec/files.c. */
 int session_home_fd(const session *s);

@@ -88,8 +88,13 @@ static int drop_root(ward_error *err) {
                 if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
                         return err_set(err, -errno, "dropping capability %d from the bounding set: %s", cap,
                                        strerror(errno));
-        if (setgroups(0, NULL) < 0)
-                return err_set(err, -errno, "setgroups: %s", strerror(errno));
+        /* In a user namespace whose setgroups is "deny" the call fails;
+         * that is fine only when no supplementary group is held. */
+        if (setgroups(0, NULL) < 0) {
+                int e = errno;
+                if (e != EPERM || getgroups(0, NULL) != 0)
+                        return err_set(err, -e, "setgroups: %s", strerror(e));
+        }
         if (setresgid(WARD_API_NOBODY, WARD_API_NOBODY, WARD_API_NOBODY) < 0)
                 return err_set(err, -errno, "setresgid %u: %s", WARD_API_NOBODY, strerror(errno));
         if (setresuid(WARD_API_NOBODY, WARD_API_NOBODY, WARD_API_NOBODY) < 0)
@@ -336,7 +341,10 @@ int front_confine(const front_opts *o, unsigned *ret_applied, char *ret_missing,
 
         /* 2. Root gives way to nobody: root's files, ports, signals and
          *    capabilities are all out of reach afterwards. */
-        if (geteuid() == 0 || getuid() == 0) {
+        uid_t ru, eu, su;
+        if (getresuid(&ru, &eu, &su) < 0)
+                return err_set(err, -errno, "getresuid: %s", strerror(errno));
+        if (ru == 0 || eu == 0 || su == 0) {
                 if ((r = drop_root(err)) < 0)
                         return r;
                 applied |= FRONT_CONF_NOBODY;

@@ -11,6 +11,9 @@
 #include <unistd.h>
 
 #include "basic/cleanup.h"
+#include "audit/audit.h"
+#include "basic/digest.h"
+#include "basic/limits.h"
 #include "exec/files.h"
 #include "exec/lang.h"
 #include "server/frame.h"
@@ -28,10 +31,84 @@ static void on_output(void *ctx, int stream, const char *data, size_t len) {
         (void)reply_chunk(c->fd, c->id, stream == 1 ? "stdout" : "stderr", data, len);
 }
 
-static int reply_result(int fd, uint64_t id, const result *res) {
+/* The audit log, when ward serve has one: every run and every cell is a
+ * line, with the tenant and the session it belongs to. */
+static int audit_fd = -1;
+static char audit_tenant[72], audit_session[40];
+
+void host_audit_init(int fd, const char *tenant) {
+        audit_fd = fd;
+        snprintf(audit_tenant, sizeof audit_tenant, "%s", tenant ? tenant : "");
+}
+
+static void audit_from(const json_t *m) {
+        const char *t = json_string_value(json_object_get(m, "tenant"));
+        const char *sid = json_string_value(json_object_get(m, "session"));
+        if (t)
+                snprintf(audit_tenant, sizeof audit_tenant, "%s", t);
+        if (sid)
+                snprintf(audit_session, sizeof audit_session, "%s", sid);
+}
+
+/* A failed audit line is said on stderr: the answer has its result, and
+ * the log's writer is the one who must hear of it. */
+static void audit(const json_t *doc, const char *kind, const policy *p, const char *code, size_t code_len,
+                  char *const *argv, size_t max_len) {
+        if (audit_fd < 0 || !doc)
+                return;
+        json_t *line = json_deep_copy(doc);
+        char policy_sha[DIGEST_HEX_LEN], subject_sha[DIGEST_HEX_LEN];
+        if (!line || policy_digest(p, policy_sha) < 0) {
+                json_decref(line);
+                fprintf(stderr, "ward serve: audit: out of memory\n");
+                return;
+        }
+        if (code) {
+                digest_sha256_hex(code, code_len, subject_sha);
+        } else {
+                digest_ctx *dc = digest_new();
+                for (char *const *a = argv; dc && a && *a; a++)
+                        digest_add(dc, *a, strlen(*a) + 1);
+                if (dc)
+                        digest_finish(dc, subject_sha);
+                else
+                        subject_sha[0] = '\0';
+        }
+        /* Rich outputs (charts) are named by their types, not copied: the
+         * log records what happened, and stays bounded. */
+        static const char *const rich[] = {"results", "displays"};
+        for (size_t i = 0; i < ELEMENTSOF(rich); i++) {
+                json_t *arr = json_object_get(line, rich[i]), *types = json_array();
+                size_t k;
+                json_t *bundle;
+                json_array_foreach(arr, k, bundle) {
+                        const char *mime;
+                        json_t *v;
+                        json_t *names = json_array();
+                        json_object_foreach(bundle, mime, v) json_array_append_new(names, json_string(mime));
+                        json_array_append_new(types, names);
+                }
+                if (arr)
+                        json_object_set_new(line, rich[i], types);
+                else
+                        json_decref(types);
+        }
+        json_object_set_new(line, "kind", json_string(kind));
+        json_object_set_new(line, "tenant", json_string(audit_tenant));
+        if (audit_session[0])
+                json_object_set_new(line, "session", json_string(audit_session));
+        ward_error err = {0};
+        if (audit_append(audit_fd, max_len, line, policy_sha, code ? "code_sha256" : "argv_sha256", subject_sha, &err) <
+            0)
+                fprintf(stderr, "ward serve: %s\n", err.msg);
+        json_decref(line);
+}
+
+static int reply_result(int fd, uint64_t id, const result *res, const run_request *rq) {
         json_t *doc = result_to_json(res);
         if (!doc)
                 return reply_error(fd, id, 503, "unavailable", NULL, 1, "out of memory");
+        audit(doc, "run", &rq->policy, rq->code, rq->code_len, rq->argv, result_text_max(rq->policy.output) + 4096);
         return reply_json(fd, id, 200, doc);
 }
 
@@ -55,7 +132,7 @@ static int run_in_session(int fd, uint64_t id, const run_request *rq, const cell
         session_free(s);
         if (r < 0)
                 return reply_error(fd, id, 503, "unavailable", NULL, 1, "%s", err.msg);
-        return reply_result(fd, id, res);
+        return reply_result(fd, id, res, rq);
 }
 
 int host_run(int fd, uint64_t id, const run_request *rq, bool stream) {
@@ -101,7 +178,7 @@ int host_run(int fd, uint64_t id, const run_request *rq, bool stream) {
                         r = reply_error(fd, id, 400, "invalid_field", NULL, 0, "%s",
                                         err.msg[0] ? err.msg : "out of memory");
                 else
-                        r = reply_result(fd, id, &res);
+                        r = reply_result(fd, id, &res, rq);
                 if (in[0] >= 0)
                         close(in[0]);
         }
@@ -132,6 +209,8 @@ static void serve_cell(int fd, uint64_t id, session *s, const json_t *m) {
                 (void)reply_error(fd, id, 503, "unavailable", NULL, 1, "%s", err.msg);
                 return;
         }
+        audit(doc, "cell", session_policy(s), json_string_value(code), json_string_length(code), NULL,
+              result_text_max(session_policy(s)->output) + WARD_DRIVER_AUDIT_SLACK);
         (void)reply_json(fd, id, 200, doc);
 }
 
@@ -211,8 +290,9 @@ static void session_loop(int fd, session *s) {
         }
 }
 
-int host_session(int fd, uint64_t id, const session_request *sr) {
+int host_session(int fd, uint64_t id, const session_request *sr, const char *session_id) {
         session *s = NULL;
+        snprintf(audit_session, sizeof audit_session, "%s", session_id);
         ward_error err = {0};
         if (session_start(&sr->policy, sr->language, &s, &err) < 0) {
                 (void)reply_error(fd, id, 503, "unavailable", NULL, 1, "%s", err.msg);
@@ -258,7 +338,7 @@ static int pool_script(int fd, uint64_t id, session *s, const json_t *m, const p
                 if (session_script(s, rq.code, rq.code_len, &co, &res, &err) < 0)
                         r = reply_error(fd, id, 503, "unavailable", NULL, 1, "%s", err.msg);
                 else
-                        r = reply_result(fd, id, &res);
+                        r = reply_result(fd, id, &res, &rq);
         }
         result_free(&res);
         run_request_free(&rq);
@@ -294,6 +374,7 @@ int host_pool(int fd, const policy *pool_policy, const policy *tier, const char 
                 json_error_t jerr;
                 json_t *m = json_loads(f.json, 0, &jerr);
                 const char *op = str(m, "op");
+                audit_from(m);
                 if (op && strcmp(op, "script") == 0) {
                         prctl(PR_SET_NAME, "ward-run", 0, 0, 0);
                         status = pool_script(fd, f.hdr.id, s, m, tier) < 0;

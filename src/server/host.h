@@ -9,6 +9,10 @@
 #include "exec/session.h"
 #include "server/request.h"
 
+/* In a host process: the audit log's fd (-1: none) and the tenant its
+ * lines name. */
+void host_audit_init(int fd, const char *tenant);
+
 /* One run: the result document of ward run --json as the reply to id,
  * with stdout and stderr as chunks first when stream. Returns the exit
  * status for the host process. */
@@ -16,7 +20,7 @@ int host_run(int fd, uint64_t id, const run_request *rq, bool stream);
 
 /* A session: starts it, answers id with {"started": true} or an error,
  * then serves cell and file requests until "end" or the parent's EOF. */
-int host_session(int fd, uint64_t id, const session_request *sr);
+int host_session(int fd, uint64_t id, const session_request *sr, const char *session_id);
 
 /* A warm sandbox for the pool: starts a session with pool_policy, says
  * {"ready": true} (frame id 0), then waits for exactly one piece of work:

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit/audit.h"
 #include "basic/cleanup.h"
 #include "basic/digest.h"
 #include "basic/fd.h"
@@ -42,7 +43,7 @@
 
 #define TENANTS_MAX 1024u
 #define RUNS_PER_MINUTE_DEFAULT 600u /* a configured tenant's, unless its quotas say */
-#define RUNS_PER_MINUTE_LOCAL 60000u  /* the local tenant's: runs at once bound it first */
+#define RUNS_PER_MINUTE_LOCAL 60000u /* the local tenant's: runs at once bound it first */
 #define HOST_END_GRACE_MS 5000
 #define POOL_REFILL_DELAY_MS 20
 
@@ -90,6 +91,7 @@ typedef struct server {
         const serve_opts *o;
         config cfg;
         int listen_fd;
+        int audit_fd; /* -1: no audit log */
         int front_fd;
         pid_t front_pid;
         int front_pidfd;
@@ -332,12 +334,13 @@ static host *spawn_host(server *s, host_kind kind, const char *tenant_name, host
                 /* The host: nothing of the parent's but its own socket. It
                  * ends (cleanly, through its signalfd) with the parent. */
                 close(sp[0]);
-                int fd = fcntl(sp[1], F_DUPFD_CLOEXEC, 3);
-                if (fd != 3) {
-                        if (dup3(sp[1], 3, O_CLOEXEC) < 0)
-                                _exit(1);
-                }
-                fd_close_from(4);
+                /* fd 3: the socket to the parent; fd 4: the audit log. */
+                int sock = fcntl(sp[1], F_DUPFD_CLOEXEC, 5);
+                int log = s->audit_fd >= 0 ? fcntl(s->audit_fd, F_DUPFD_CLOEXEC, 5) : -1;
+                if (sock < 0 || dup3(sock, 3, O_CLOEXEC) < 0 || (log >= 0 && dup3(log, 4, O_CLOEXEC) < 0))
+                        _exit(1);
+                fd_close_from(log >= 0 ? 5 : 4);
+                host_audit_init(log >= 0 ? 4 : -1, tenant_name);
                 prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
                 prctl(PR_SET_NAME,
                       kind == HOST_RUN    ? "ward-run"
@@ -380,11 +383,12 @@ static int run_host_main(int fd, void *arg) {
 typedef struct session_arg {
         uint64_t id;
         const session_request *sr;
+        const char *session_id;
 } session_arg;
 
 static int session_host_main(int fd, void *arg) {
         session_arg *a = arg;
-        return host_session(fd, a->id, a->sr);
+        return host_session(fd, a->id, a->sr, a->session_id);
 }
 
 static host *find_session(server *s, const char *id, const tenant *t) {
@@ -544,7 +548,8 @@ static void op_run(server *s, uint64_t id, tenant *t, const json_t *m) {
         host *h = NULL;
         if (rq.language[0] && session_language_ok(rq.language) && !rq.stdin_data &&
             request_pool_fits(&rq.policy, &s->cfg.tier) && (h = pool_take(s, rq.language))) {
-                json_t *msg = json_pack("{s:s, s:O, s:b}", "op", "script", "body", body, "stream", stream);
+                json_t *msg = json_pack("{s:s, s:O, s:b, s:s}", "op", "script", "body", body, "stream", stream,
+                                        "tenant", t->name);
                 _cleanup_free_ char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
                 json_decref(msg);
                 if (text && hand_over(h, id, text)) {
@@ -607,11 +612,25 @@ static void op_session_create(server *s, uint64_t id, tenant *t, const json_t *m
                 policy_free(&sr.policy);
                 return;
         }
+        /* The id is a capability among a tenant's sessions: 96 random
+         * bits, or no session at all. */
+        char sid[32];
+        uint8_t rnd[12];
+        if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+                policy_free(&sr.policy);
+                (void)reply_error(s->front_fd, id, 503, "unavailable", NULL, 1, "no randomness for a session id");
+                return;
+        }
+        int n = snprintf(sid, sizeof sid, "ses_");
+        for (size_t i = 0; i < sizeof rnd; i++)
+                n += snprintf(sid + n, sizeof sid - (size_t)n, "%02x", rnd[i]);
         host *h = NULL;
         if (request_pool_fits(&sr.policy, &s->cfg.tier) && sr.policy.output == s->cfg.tier.output &&
             (h = pool_take(s, sr.language))) {
-                static const char adopt[] = "{\"op\":\"adopt\"}";
-                if (hand_over(h, id, adopt)) {
+                json_t *msg = json_pack("{s:s, s:s, s:s}", "op", "adopt", "tenant", t->name, "session", sid);
+                _cleanup_free_ char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+                json_decref(msg);
+                if (text && hand_over(h, id, text)) {
                         free(h->tenant);
                         h->tenant = strdup(t->name);
                         h->kind = HOST_SESSION;
@@ -623,7 +642,7 @@ static void op_session_create(server *s, uint64_t id, tenant *t, const json_t *m
         }
         if (!h) {
                 s->pool_misses++;
-                session_arg a = {.id = id, .sr = &sr};
+                session_arg a = {.id = id, .sr = &sr, .session_id = sid};
                 h = spawn_host(s, HOST_SESSION, t->name, session_host_main, &a);
         }
         if (!h || !h->tenant) {
@@ -632,12 +651,7 @@ static void op_session_create(server *s, uint64_t id, tenant *t, const json_t *m
                                   strerror(errno));
                 return;
         }
-        uint8_t rnd[12];
-        if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
-                memset(rnd, 0, sizeof rnd); /* ids then repeat; the host is ended below */
-        int n = snprintf(h->id, sizeof h->id, "ses_");
-        for (size_t i = 0; i < sizeof rnd; i++)
-                n += snprintf(h->id + n, sizeof h->id - (size_t)n, "%02x", rnd[i]);
+        snprintf(h->id, sizeof h->id, "%s", sid);
         snprintf(h->language, sizeof h->language, "%s", sr.language);
         h->created_ms = h->last_used_ms = real_ms();
         h->started_mono_ms = mono_ms();
@@ -1013,7 +1027,15 @@ int serve_main(const serve_opts *o, ward_error *err) {
                 close(s.listen_fd);
                 return r;
         }
+        s.audit_fd = -1;
+        if (o->audit_path && (s.audit_fd = audit_open(o->audit_path, err)) < 0) {
+                close(s.listen_fd);
+                config_free(&s.cfg);
+                return s.audit_fd;
+        }
         if (request_pool_policy(&s.cfg.tier, &s.pool_policy) < 0) {
+                if (s.audit_fd >= 0)
+                        close(s.audit_fd);
                 close(s.listen_fd);
                 config_free(&s.cfg);
                 return err_set(err, -ENOMEM, "out of memory");
@@ -1184,6 +1206,8 @@ stop:
         close(sigfd);
         config_free(&s.cfg);
         policy_free(&s.pool_policy);
+        if (s.audit_fd >= 0)
+                close(s.audit_fd);
         sigprocmask(SIG_SETMASK, &old, NULL);
         fprintf(stderr, "ward serve: stopped\n");
         return status;

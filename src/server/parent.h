@@ -13,6 +13,7 @@
 typedef struct serve_opts {
         const char *listen;      /* "127.0.0.1:8080" */
         const char *config_path; /* NULL: one local tenant, no token */
+        const char *audit_path;  /* NULL: no audit log */
         unsigned max_sessions;   /* whole server */
         unsigned max_runs;       /* at once, whole server */
         unsigned pool;           /* warm sandboxes kept per language */
