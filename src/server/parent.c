@@ -156,7 +156,12 @@ static int quota(const json_t *q, const char *key, unsigned dflt, unsigned *ret,
  * as the hex SHA-256 of the token, never the token. */
 static int config_load(const serve_opts *o, bool loopback, config *ret, ward_error *err) {
         config c = {0};
+        int r0;
         policy_init_default(&c.tier);
+        if (!o->config_path && o->tier_path && (r0 = policy_load_file(&c.tier, o->tier_path, err)) < 0) {
+                config_free(&c);
+                return r0;
+        }
         if (!o->config_path) {
                 if (!loopback) {
                         config_free(&c);
@@ -340,6 +345,13 @@ static host *spawn_host(server *s, host_kind kind, const char *tenant_name, host
                 if (sock < 0 || dup3(sock, 3, O_CLOEXEC) < 0 || (log >= 0 && dup3(log, 4, O_CLOEXEC) < 0))
                         _exit(1);
                 fd_close_from(log >= 0 ? 5 : 4);
+                /* stdin and stdout may be a client's pipes (ward mcp): a
+                 * host holds neither, stderr stays for its messages. */
+                int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+                if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 || dup2(null_fd, STDOUT_FILENO) < 0)
+                        _exit(1);
+                if (null_fd > STDERR_FILENO)
+                        close(null_fd);
                 host_audit_init(log >= 0 ? 4 : -1, tenant_name);
                 prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
                 prctl(PR_SET_NAME,
@@ -972,6 +984,8 @@ static int start_front(server *s, ward_error *err) {
                 sigset_t none;
                 sigemptyset(&none);
                 sigprocmask(SIG_SETMASK, &none, NULL);
+                if (s->o->front_fn)
+                        _exit(s->o->front_fn(sp[1], s->o->front_ctx));
                 front_opts fo = {
                         .listen_fd = s->listen_fd,
                         .parent_fd = sp[1],
@@ -1017,26 +1031,32 @@ static void shutdown_hosts(server *s) {
 }
 
 int serve_main(const serve_opts *o, ward_error *err) {
-        server s = {.o = o, .listen_fd = -1, .front_fd = -1, .front_pidfd = -1};
-        bool loopback = false;
-        int r = listen_on(o->listen, &loopback, err);
-        if (r < 0)
-                return r;
-        s.listen_fd = r;
+        server s = {.o = o, .listen_fd = -1, .audit_fd = -1, .front_fd = -1, .front_pidfd = -1};
+        bool loopback = true;
+        int r;
+        if (!o->front_fn) {
+                r = listen_on(o->listen, &loopback, err);
+                if (r < 0)
+                        return r;
+                s.listen_fd = r;
+        }
         if ((r = config_load(o, loopback, &s.cfg, err)) < 0) {
-                close(s.listen_fd);
+                if (s.listen_fd >= 0)
+                        close(s.listen_fd);
                 return r;
         }
         s.audit_fd = -1;
         if (o->audit_path && (s.audit_fd = audit_open(o->audit_path, err)) < 0) {
-                close(s.listen_fd);
+                if (s.listen_fd >= 0)
+                        close(s.listen_fd);
                 config_free(&s.cfg);
                 return s.audit_fd;
         }
         if (request_pool_policy(&s.cfg.tier, &s.pool_policy) < 0) {
                 if (s.audit_fd >= 0)
                         close(s.audit_fd);
-                close(s.listen_fd);
+                if (s.listen_fd >= 0)
+                        close(s.listen_fd);
                 config_free(&s.cfg);
                 return err_set(err, -ENOMEM, "out of memory");
         }
@@ -1052,16 +1072,22 @@ int serve_main(const serve_opts *o, ward_error *err) {
                 r = sigfd < 0 ? err_set(err, -errno, "signalfd: %s", strerror(errno)) : r;
                 if (sigfd >= 0)
                         close(sigfd);
-                close(s.listen_fd);
+                if (s.listen_fd >= 0)
+                        close(s.listen_fd);
+                if (s.audit_fd >= 0)
+                        close(s.audit_fd);
+                policy_free(&s.pool_policy);
                 config_free(&s.cfg);
                 sigprocmask(SIG_SETMASK, &old, NULL);
                 return r;
         }
         /* The front holds the listening socket now; ward keeps none. */
-        close(s.listen_fd);
-        s.listen_fd = -1;
-        fprintf(stderr, "ward serve: listening on %s (%s)\n", o->listen,
-                s.cfg.tokens_required ? "bearer tokens required" : "one local tenant, no token");
+        if (s.listen_fd >= 0) {
+                close(s.listen_fd);
+                s.listen_fd = -1;
+                fprintf(stderr, "ward serve: listening on %s (%s)\n", o->listen,
+                        s.cfg.tokens_required ? "bearer tokens required" : "one local tenant, no token");
+        }
 
         int status = 0;
         uint64_t next_tick = mono_ms() + 1000;

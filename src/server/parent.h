@@ -17,6 +17,12 @@ typedef struct serve_opts {
         unsigned max_sessions;   /* whole server */
         unsigned max_runs;       /* at once, whole server */
         unsigned pool;           /* warm sandboxes kept per language */
+        const char *tier_path;   /* a policy file for the local tenant's tier (no config) */
+        /* The face. NULL: HTTP on `listen` (front.c). Otherwise a function
+         * run in the front process with the parent's socket, stdin and
+         * stdout (ward mcp's); it returns the process's exit status. */
+        int (*front_fn)(int parent_fd, void *ctx);
+        void *front_ctx;
 } serve_opts;
 
 /* Runs the server until SIGTERM/SIGINT (drained) or the front's end.
