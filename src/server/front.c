@@ -45,6 +45,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -333,6 +334,16 @@ static void drop_queue(waiter *w) {
         w->queued_bytes = 0;
 }
 
+/* A frame to the parent failed part-way: the stream is out of step, so
+ * the parent connection is over. Only a parent that stopped reading is
+ * an error worth an exit status; one that closed its end is an ending. */
+static void parent_write_failed(int r) {
+        pthread_mutex_lock(&F.lock);
+        fail_all(r == -ETIMEDOUT ? "the parent took no frame for 10 s" : NULL);
+        pthread_mutex_unlock(&F.lock);
+        (void)shutdown(F.o.parent_fd, SHUT_RDWR);
+}
+
 static void send_cancel(uint64_t id) {
         pthread_mutex_lock(&F.lock);
         bool gone = F.parent_gone;
@@ -342,12 +353,8 @@ static void send_cancel(uint64_t id) {
         pthread_mutex_lock(&F.write_lock);
         int r = frame_write_timeout(F.o.parent_fd, FRAME_CANCEL, id, NULL, 0, NULL, 0, WARD_API_WRITE_TIMEOUT_MS);
         pthread_mutex_unlock(&F.write_lock);
-        if (r < 0) {
-                pthread_mutex_lock(&F.lock);
-                fail_all("a cancel could not be written to the parent");
-                pthread_mutex_unlock(&F.lock);
-                (void)shutdown(F.o.parent_fd, SHUT_RDWR);
-        }
+        if (r < 0)
+                parent_write_failed(r);
 }
 
 /* The request is over for the front (client gone, answer given up): the
@@ -1075,12 +1082,7 @@ static int forward(request *q, const char *json, size_t json_len, http_error *e)
         pthread_mutex_unlock(&F.write_lock);
         body_drop(q);
         if (r < 0) {
-                /* A frame cut short leaves the stream out of step: the
-                 * parent connection is over. */
-                pthread_mutex_lock(&F.lock);
-                fail_all(r == -ETIMEDOUT ? "the parent took no request for 10 s" : NULL);
-                pthread_mutex_unlock(&F.lock);
-                (void)shutdown(F.o.parent_fd, SHUT_RDWR);
+                parent_write_failed(r);
                 return set_error(e, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL, "the server is not available");
         }
         return 0;
@@ -1317,12 +1319,20 @@ static int read_parent(frame_reader *rd) {
         }
 }
 
+static unsigned active_count(void) {
+        pthread_mutex_lock(&F.lock);
+        unsigned n = F.active;
+        pthread_mutex_unlock(&F.lock);
+        return n;
+}
+
 /* The main thread: the parent's frames, SIGTERM, and the drain. */
 static int serve(struct MHD_Daemon *d, const sigset_t *waitmask) {
         frame_reader rd;
         frame_reader_init(&rd, (frame_caps){.json_max = WARD_API_REPLY_JSON_MAX, .blob_max = WARD_API_REPLY_BLOB_MAX});
         long long drain_until = 0;
         int status = 0;
+        bool parent_ended = false;
         for (;;) {
                 if (got_term && !drain_until) {
                         /* Stop taking connections; let what is in flight
@@ -1335,13 +1345,8 @@ static int serve(struct MHD_Daemon *d, const sigset_t *waitmask) {
                                 close(lfd);
                         drain_until = now_ms() + WARD_API_DRAIN_S * 1000;
                 }
-                if (drain_until) {
-                        pthread_mutex_lock(&F.lock);
-                        unsigned active = F.active;
-                        pthread_mutex_unlock(&F.lock);
-                        if (active == 0 || now_ms() >= drain_until)
-                                break;
-                }
+                if (drain_until && (active_count() == 0 || now_ms() >= drain_until))
+                        break;
                 struct pollfd p = {.fd = F.o.parent_fd, .events = POLLIN};
                 struct timespec tick = {.tv_sec = 0, .tv_nsec = 100 * 1000 * 1000};
                 int n = ppoll(&p, 1, drain_until ? &tick : NULL, waitmask);
@@ -1353,8 +1358,9 @@ static int serve(struct MHD_Daemon *d, const sigset_t *waitmask) {
                 if (n <= 0)
                         continue;
                 int r = read_parent(&rd);
-                if (r == 1)
-                        break;
+                if (r == 0)
+                        continue;
+                parent_ended = true;
                 if (r < 0) {
                         char why[sizeof F.gone_why];
                         pthread_mutex_lock(&F.lock);
@@ -1368,16 +1374,25 @@ static int serve(struct MHD_Daemon *d, const sigset_t *waitmask) {
                                 say("the parent's socket: %s", strerror(-r));
                                 status = 1;
                         }
-                        break;
                 }
+                break;
         }
         frame_reader_free(&rd);
-        /* Whoever still waits gets 503, and the parent a cancel. */
+        /* Whoever still waits gets 503; the parent, if it is still there,
+         * a cancel for each. */
         pthread_mutex_lock(&F.lock);
         F.draining = true;
+        if (parent_ended)
+                fail_all(NULL);
         for (waiter *w = F.waiters; w; w = F.waiters)
                 fail_waiter(w, -EPIPE, true);
         pthread_mutex_unlock(&F.lock);
+        /* A moment for those 503s to leave before every connection is
+         * shut down. */
+        for (int i = 0; i < 20 && active_count() > 0; i++) {
+                struct timespec pause = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000};
+                (void)ppoll(NULL, 0, &pause, waitmask);
+        }
         return status;
 }
 
@@ -1407,6 +1422,16 @@ int front_main(const front_opts *o) {
                 return 1;
         }
 
+        /* Each connection holds its socket and, while it waits for the
+         * parent, an eventfd: the soft fd limit is raised to fit, within
+         * the hard one (no system call for it is left afterwards). */
+        struct rlimit nofile;
+        rlim_t want = 2 * (rlim_t)F.o.max_connections + 64;
+        if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < want) {
+                nofile.rlim_cur = want < nofile.rlim_max ? want : nofile.rlim_max;
+                (void)setrlimit(RLIMIT_NOFILE, &nofile);
+        }
+
         unsigned applied = 0;
         char missing[256];
         ward_error err = {0};
@@ -1415,8 +1440,15 @@ int front_main(const front_opts *o) {
                 say("confinement failed: %s", err.msg);
                 return 1;
         }
-        if (missing[0])
-                say("running without %s; no_new_privs, no capabilities and seccomp apply", missing);
+        if (missing[0]) {
+                char in_force[128] = "";
+                for (unsigned bit = 1; bit <= FRONT_CONF_SECCOMP; bit <<= 1)
+                        if ((applied & bit) && front_conf_name(bit)) {
+                                size_t n = strlen(in_force);
+                                snprintf(in_force + n, sizeof in_force - n, "%s%s", n ? " " : "", front_conf_name(bit));
+                        }
+                say("running without %s; in force: %s", missing, in_force);
+        }
 
         r = fd_nonblock(F.o.parent_fd);
         if (r < 0) {
