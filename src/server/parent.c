@@ -91,7 +91,8 @@ typedef struct server {
         const serve_opts *o;
         config cfg;
         int listen_fd;
-        int audit_fd; /* -1: no audit log */
+        char front_path[WARD_PATH_MAX]; /* ward-front */
+        int audit_fd;                   /* -1: no audit log */
         int front_fd;
         pid_t front_pid;
         int front_pidfd;
@@ -970,6 +971,23 @@ static int listen_on(const char *spec, bool *ret_loopback, ward_error *err) {
         return fd;
 }
 
+/* ward-front is installed beside ward, or in ward's libexec directory. */
+static int find_front(char *out, size_t len, ward_error *err) {
+        char self[WARD_PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (n > 0) {
+                self[n] = '\0';
+                char *slash = strrchr(self, '/');
+                if (slash && (size_t)snprintf(out, len, "%.*s/ward-front", (int)(slash - self), self) < len &&
+                    access(out, X_OK) == 0)
+                        return 0;
+        }
+        if ((size_t)snprintf(out, len, "%s/ward-front", WARD_LIBEXECDIR) < len && access(out, X_OK) == 0)
+                return 0;
+        return err_set(err, -ENOENT, "cannot find ward-front beside ward or in %s: is ward installed whole?",
+                       WARD_LIBEXECDIR);
+}
+
 static int start_front(server *s, ward_error *err) {
         int sp[2];
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
@@ -986,15 +1004,18 @@ static int start_front(server *s, ward_error *err) {
                 sigprocmask(SIG_SETMASK, &none, NULL);
                 if (s->o->front_fn)
                         _exit(s->o->front_fn(sp[1], s->o->front_ctx));
-                front_opts fo = {
-                        .listen_fd = s->listen_fd,
-                        .parent_fd = sp[1],
-                        .max_connections = WARD_API_MAX_CONNECTIONS,
-                        .body_max = WARD_API_BODY_MAX,
-                        .file_max = WARD_API_FILE_MAX,
-                        .timeout_s = WARD_API_TIMEOUT_S,
-                };
-                _exit(front_main(&fo));
+                /* The HTTP front is its own program (ward-front, next to
+                 * ward): executed, it keeps nothing of this process's
+                 * memory. fds 3 and 4: the listening socket, the parent. */
+                int lfd = fcntl(s->listen_fd, F_DUPFD, 10), pfd = fcntl(sp[1], F_DUPFD, 10);
+                if (lfd < 0 || pfd < 0 || dup2(lfd, 3) < 0 || dup2(pfd, 4) < 0)
+                        _exit(125);
+                fd_close_from(5);
+                char *const argv[] = {"ward-front", "3", "4", NULL};
+                char *const envp[] = {"PATH=/usr/bin:/bin", "LANG=C.UTF-8", NULL};
+                execve(s->front_path, argv, envp);
+                fprintf(stderr, "ward serve: cannot execute %s: %s\n", s->front_path, strerror(errno));
+                _exit(125);
         }
         close(sp[1]);
         if (pid < 0) {
@@ -1035,6 +1056,8 @@ int serve_main(const serve_opts *o, ward_error *err) {
         bool loopback = true;
         int r;
         if (!o->front_fn) {
+                if ((r = find_front(s.front_path, sizeof s.front_path, err)) < 0)
+                        return r;
                 r = listen_on(o->listen, &loopback, err);
                 if (r < 0)
                         return r;
