@@ -32,6 +32,7 @@ static const struct command {
 } commands[] = {
         {"run", cmd_run, "run one command or piece of code in a sandbox"},
         {"serve", cmd_serve, "serve the HTTP API: runs, sessions, files, metrics"},
+        {"mcp", cmd_mcp, "serve the Model Context Protocol on stdio: runs, sessions, files"},
         {"doctor", cmd_doctor, "check which protections this host gives this user, and why not"},
         {"version", cmd_version, "print the version"},
 };

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -96,16 +97,32 @@ int files_put(int home_fd, const char *path, const void *data, size_t len, ward_
                 close(dfd);
                 dfd = next;
         }
-        _cleanup_close_ int fd = open_beneath(dfd, comp, O_WRONLY | O_CREAT | O_NONBLOCK | O_NOFOLLOW, 0644);
+        /* What is there now must be a regular file (or nothing): a
+         * directory, FIFO or symlink of that name is refused, not replaced. */
+        struct stat st;
+        if (fstatat(dfd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode))
+                return err_set(err, -EEXIST, "path: '%s' is there and is not a regular file", path);
+        /* Written whole to a new file, then renamed over the old one: an
+         * upload that fails (the disk is full) leaves the old file as it
+         * was, and no part of the new one. */
+        char tmp[64];
+        _cleanup_close_ int fd = -1;
+        for (int attempt = 0; attempt < 8 && fd < 0; attempt++) {
+                uint64_t rnd = 0;
+                if (getrandom(&rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+                        return err_set(err, -EIO, "path: '%s': no randomness for a temporary name", path);
+                snprintf(tmp, sizeof tmp, ".ward-upload-%016llx", (unsigned long long)rnd);
+                fd = open_beneath(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
+                if (fd < 0 && fd != -EEXIST)
+                        return path_error(err, fd, path);
+        }
         if (fd < 0)
                 return path_error(err, fd, path);
-        if (fd_require_regular(fd) < 0)
-                return err_set(err, -EEXIST, "path: '%s' is there and is not a regular file", path);
-        if (ftruncate(fd, 0) < 0)
-                return path_error(err, -errno, path);
         r = fd_write_full(fd, data, len);
+        if (r >= 0 && renameat(dfd, tmp, dfd, comp) < 0)
+                r = -errno;
         if (r < 0) {
-                (void)!ftruncate(fd, 0);
+                (void)unlinkat(dfd, tmp, 0);
                 return path_error(err, r, path);
         }
         return 0;

@@ -479,6 +479,7 @@ int session_cell(session *s, const char *code, size_t len, const cell_opts *o, j
                 if (r < 0)
                         return r;
                 restarted_before = true;
+                s->execution_count = 0;
         }
         /* Output the session made between cells belongs to this one. */
         result res = s->res;
@@ -566,6 +567,10 @@ int session_cell(session *s, const char *code, size_t len, const cell_opts *o, j
         } else {
                 /* Before this cell, when the session had died idle. */
                 bad |= set(doc, "session_restarted", json_boolean(restarted_before));
+                if (restarted_before)
+                        bad |= set(doc, "message",
+                                   json_string("the interpreter had ended since the last cell: the session was "
+                                               "restarted, and its variables and files are gone"));
         }
         files_snapshot_free(&before);
         files_snapshot_free(&after);

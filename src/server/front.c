@@ -604,6 +604,11 @@ static int reply_response(frame *f, struct MHD_Response **ret, unsigned *ret_sta
                 reply_content(f, json_object_get(doc, "content_type"), json_object_get(doc, "body"), &r);
         if (resp) {
                 r = add_reply_headers(resp, json_object_get(doc, "headers"));
+                /* The parent's refusals of a token get the challenge HTTP
+                 * asks of every 401, as the front's own do. */
+                if (r >= 0 && json_integer_value(status) == 401 &&
+                    MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer") != MHD_YES)
+                        r = -ENOMEM;
                 if (r < 0) {
                         MHD_destroy_response(resp);
                         resp = NULL;

@@ -538,10 +538,18 @@ static void op_run(server *s, uint64_t id, tenant *t, const json_t *m) {
                 (void)reply_error(s->front_fd, id, 400, "invalid_body", NULL, 0, "the body must be a JSON object");
                 return;
         }
-        if (t->runs >= t->max_runs || !rate_ok(t)) {
+        if (t->runs >= t->max_runs) {
                 s->rejected_total++;
                 (void)reply_error(s->front_fd, id, 429, "quota", NULL, 1,
-                                  "tenant '%s': runs at once or per minute over quota", t->name);
+                                  "tenant '%s' has %u runs in progress, its quota", t->name, t->max_runs);
+                return;
+        }
+        if (!rate_ok(t)) {
+                /* The window ends at most a minute after it began. */
+                uint64_t left = t->window_start_ms + 60000 - mono_ms();
+                s->rejected_total++;
+                (void)reply_error(s->front_fd, id, 429, "quota", NULL, (unsigned)(left / 1000 + 1),
+                                  "tenant '%s' made %u runs this minute, its quota", t->name, t->runs_per_minute);
                 return;
         }
         if (count_hosts(s, HOST_RUN) >= s->o->max_runs) {
@@ -873,7 +881,10 @@ static void handle_host_frame(server *s, host *h, frame *f) {
                 h->req_id = 0;
                 if (st == 200) {
                         s->sessions_total++;
-                        (void)reply_json(s->front_fd, id, 201, session_json(h));
+                        char where[64];
+                        snprintf(where, sizeof where, "/v1/sessions/%s", h->id);
+                        (void)reply_json_headers(s->front_fd, id, 201, session_json(h),
+                                                 json_pack("{s:s}", "Location", where));
                         pool_schedule_refill(s);
                 } else {
                         /* the host's own error, as it said it */
@@ -1064,6 +1075,8 @@ int serve_main(const serve_opts *o, ward_error *err) {
                 s.listen_fd = r;
         }
         if ((r = config_load(o, loopback, &s.cfg, err)) < 0) {
+                if (o->config_path && strncmp(err->msg, o->config_path, strlen(o->config_path)) != 0)
+                        (void)err_prefix(err, "--config %s", o->config_path);
                 if (s.listen_fd >= 0)
                         close(s.listen_fd);
                 return r;
@@ -1177,6 +1190,19 @@ int serve_main(const serve_opts *o, ward_error *err) {
                                                 }
                                                 config_free(&s.cfg);
                                                 s.cfg = c;
+                                                /* Warm sandboxes were started with the old
+                                                 * tier's limits: none of them serves again. */
+                                                policy p2;
+                                                if (request_pool_policy(&s.cfg.tier, &p2) == 0) {
+                                                        policy_free(&s.pool_policy);
+                                                        s.pool_policy = p2;
+                                                }
+                                                for (size_t i = 0; i < s.n_hosts; i++)
+                                                        if (s.hosts[i]->kind == HOST_POOL) {
+                                                                s.hosts[i]->warm = false;
+                                                                end_host(s.hosts[i]);
+                                                        }
+                                                s.refill_at = mono_ms() + POOL_REFILL_DELAY_MS;
                                                 fprintf(stderr, "ward serve: config reloaded\n");
                                         }
                                 } else if (!s.draining) {
@@ -1235,7 +1261,9 @@ int serve_main(const serve_opts *o, ward_error *err) {
                 if (pf[1].revents) {
                         siginfo_t si = {0};
                         (void)waitid((idtype_t)P_PIDFD, (id_t)s.front_pidfd, &si, WEXITED);
-                        if (!s.draining) {
+                        if (o->front_fn && si.si_code == CLD_EXITED && si.si_status == 0) {
+                                /* ward mcp: the client closed its end. */
+                        } else if (!s.draining) {
                                 fprintf(stderr, "ward serve: the front ended (%s %d); shutting down\n",
                                         si.si_code == CLD_EXITED ? "exit" : "signal", si.si_status);
                                 status = 1;

@@ -22,14 +22,19 @@ static int send_doc(int fd, uint32_t type, uint64_t id, json_t *doc, const void 
         return frame_write(fd, type, id, text, strlen(text), blob, blob_len);
 }
 
-int reply_json(int fd, uint64_t id, int status, json_t *body) {
+int reply_json_headers(int fd, uint64_t id, int status, json_t *body, json_t *headers) {
         json_t *doc = json_object();
         if (!doc || !body || json_object_set_new(doc, "status", json_integer(status)) < 0 ||
-            json_object_set_new(doc, "body", body) < 0) {
+            json_object_set_new(doc, "body", body) < 0 ||
+            (headers && json_object_set_new(doc, "headers", headers) < 0)) {
                 json_decref(doc);
                 return -ENOMEM;
         }
         return send_doc(fd, FRAME_REPLY, id, doc, NULL, 0);
+}
+
+int reply_json(int fd, uint64_t id, int status, json_t *body) {
+        return reply_json_headers(fd, id, status, body, NULL);
 }
 
 int reply_error(int fd, uint64_t id, int status, const char *code, const char *field, unsigned retry_after_s,

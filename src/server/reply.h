@@ -7,6 +7,8 @@
 
 /* {"status": status, "body": body}; steals body. */
 int reply_json(int fd, uint64_t id, int status, json_t *body);
+/* The same with response headers ({"Location": ...}); steals both. */
+int reply_json_headers(int fd, uint64_t id, int status, json_t *body, json_t *headers);
 /* {"status", "body": {"error": {"code", "message", "field"}}}, with a
  * Retry-After header when retry_after_s > 0. */
 int reply_error(int fd, uint64_t id, int status, const char *code, const char *field, unsigned retry_after_s,

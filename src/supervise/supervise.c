@@ -700,6 +700,13 @@ void sv_collect(sv *l) {
 
         int32_t prog_status = 0;
         bool have_status = read(l->jail.status_fd, &prog_status, sizeof prog_status) == sizeof prog_status;
+        if (!have_status && !l->has_reported && !l->init_exited) {
+                /* The program may be exiting still (its control socket
+                 * closed first): the init's report is waited for, boundedly. */
+                struct pollfd pf = {.fd = l->jail.status_fd, .events = POLLIN};
+                if (poll(&pf, 1, 2000) > 0)
+                        have_status = read(l->jail.status_fd, &prog_status, sizeof prog_status) == sizeof prog_status;
+        }
         if (!have_status && l->has_reported) {
                 /* The program said its status as it exited; the init's
                  * report is still on its way. The rest of the teardown is
