@@ -1,0 +1,33 @@
+/* ward mcp: the Model Context Protocol face of ward serve's service.
+ *
+ * `ward mcp` runs the same privileged parent as `ward serve`
+ * (src/server/parent.c) with a different front: instead of HTTP on a port,
+ * the front process speaks MCP (JSON-RPC 2.0, one message a line) on the
+ * client's stdin and stdout, and turns each tools/call into the same
+ * FRAME_REQUEST the HTTP front would send (see front.c's header comment).
+ * The front confines itself exactly as the HTTP one does (front_confine)
+ * before it reads a byte from the client. */
+#pragma once
+
+#include <stdbool.h>
+
+/* Defaults and caps of the MCP front. */
+#define WARD_MCP_LINE_MAX (32u << 20)  /* one JSON-RPC message: an error above, then the next line */
+#define WARD_MCP_PENDING_MAX 256u      /* tool calls in flight at once */
+#define WARD_MCP_SESSIONS_MAX 256u     /* sessions this client holds, ended at EOF */
+#define WARD_MCP_END_WAIT_MS 10000     /* EOF: how long the sessions' ends are waited for */
+#define WARD_MCP_SUMMARY_MAX 1024u     /* the policy summary in tool descriptions */
+#define WARD_MCP_PROTOCOL "2025-11-25" /* answered unless the client asks for one below */
+#define WARD_MCP_PROTOCOLS "2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"
+
+typedef struct mcp_ctx {
+        int in_fd;               /* the client's stdin, dup'd above 10 (front_confine keeps it) */
+        int out_fd;              /* the client's stdout, dup'd above 10; becomes fd 1 in the front */
+        const char *summary;     /* what the policy allows, in words, for tool descriptions */
+        volatile int *clean_end; /* shared page: set when the front ends at the client's EOF */
+} mcp_ctx;
+
+/* The front process's whole life (serve_opts.front_fn): confines itself,
+ * serves MCP until stdin ends, ends this client's sessions, returns the
+ * exit status (0 after EOF, 1 on a broken parent or confinement). */
+int mcp_front_main(int parent_fd, void *ctx);
