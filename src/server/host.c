@@ -85,7 +85,9 @@ static void audit(const json_t *doc, const char *kind, const policy *p, const ch
                         const char *mime;
                         json_t *v;
                         json_t *names = json_array();
-                        json_object_foreach(bundle, mime, v) json_array_append_new(names, json_string(mime));
+                        json_object_foreach(bundle, mime, v) {
+                                json_array_append_new(names, json_string(mime));
+                        }
                         json_array_append_new(types, names);
                 }
                 if (arr)
