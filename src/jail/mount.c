@@ -28,10 +28,11 @@
  * symlinks where the host has symlinks (usrmerge). */
 static const char *const runtime_dirs[] = {"/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"};
 /* Non-secret parts of /etc that programs need to start (Debian's
- * matplotlib will not import without its matplotlibrc). Those the host
+ * matplotlib will not import without its matplotlibrc, and fontconfig
+ * complains on every chart without /etc/fonts). Those the host
  * lacks are left out. */
-static const char *const etc_binds[] = {"/etc/ld.so.cache", "/etc/alternatives", "/etc/ssl/certs",
-                                        "/etc/ssl/openssl.cnf", "/etc/matplotlibrc"};
+static const char *const etc_binds[] = {"/etc/ld.so.cache",     "/etc/alternatives", "/etc/ssl/certs",
+                                        "/etc/ssl/openssl.cnf", "/etc/matplotlibrc", "/etc/fonts"};
 static const char *const dev_nodes[] = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"};
 /* Parts of /proc a process could use to reach the host kernel's knobs. */
 static const char *const proc_ro[] = {"sys", "sysrq-trigger", "irq", "bus", "fs"};

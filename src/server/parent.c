@@ -133,7 +133,7 @@ static json_t *rfc3339(uint64_t ms) {
 /* ---- configuration ---- */
 
 static void config_free(config *c) {
-        for (size_t i = 0; i < c->n_tenants; i++)
+        for (size_t i = 0; c->tenants && i < c->n_tenants; i++)
                 free(c->tenants[i].name);
         free(c->tenants);
         policy_free(&c->tier);
@@ -241,6 +241,12 @@ static int config_load(const serve_opts *o, bool loopback, config *ret, ward_err
                                     o->config_path, where);
                         goto fail;
                 }
+                for (size_t k = 0; k < c.n_tenants; k++)
+                        if (strcmp(c.tenants[k].name, name) == 0 || strcmp(c.tenants[k].token_sha256, hash) == 0) {
+                                r = err_set(err, -EINVAL, "%s: %s: the %s of tenants[%zu] again", o->config_path, where,
+                                            strcmp(c.tenants[k].name, name) == 0 ? "name" : "token", k);
+                                goto fail;
+                        }
                 tenant *tn = &c.tenants[c.n_tenants++];
                 if (!(tn->name = strdup(name))) {
                         r = err_set(err, -ENOMEM, "out of memory");
@@ -415,11 +421,12 @@ static host *find_session(server *s, const char *id, const tenant *t) {
         return NULL;
 }
 
-static json_t *session_json(const host *h) {
+static json_t *session_json(const server *s, const host *h) {
+        const char *tier_name = s->cfg.tier.name ? s->cfg.tier.name : "default";
         uint64_t expires = h->created_ms + h->max_lifetime_ms;
         uint64_t idle_end = h->last_used_ms + h->idle_timeout_ms;
         return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:I, s:I, s:I}", "id", h->id, "language", h->language,
-                         "tier", "default", "state", h->req_id ? "busy" : "idle", "created_at", rfc3339(h->created_ms),
+                         "tier", tier_name, "state", h->req_id ? "busy" : "idle", "created_at", rfc3339(h->created_ms),
                          "last_used_at", rfc3339(h->last_used_ms), "expires_at",
                          rfc3339(idle_end < expires ? idle_end : expires), "idle_timeout_ms",
                          (json_int_t)h->idle_timeout_ms, "max_lifetime_ms", (json_int_t)h->max_lifetime_ms,
@@ -689,7 +696,7 @@ static void op_session_list(server *s, uint64_t id, const tenant *t) {
         for (size_t i = 0; i < s->n_hosts; i++) {
                 host *h = s->hosts[i];
                 if (h->kind == HOST_SESSION && !h->creating && !h->ending && strcmp(h->tenant, t->name) == 0)
-                        json_array_append_new(arr, session_json(h));
+                        json_array_append_new(arr, session_json(s, h));
         }
         (void)reply_json(s->front_fd, id, 200, json_pack("{s:o}", "sessions", arr));
 }
@@ -821,9 +828,9 @@ static void handle_request(server *s, const frame *f) {
                 if (!h) {
                         (void)reply_error(s->front_fd, id, 404, "not_found", "session", 0, "no session '%s'", sid);
                 } else if (strcmp(op, "session.get") == 0) {
-                        (void)reply_json(s->front_fd, id, 200, session_json(h));
+                        (void)reply_json(s->front_fd, id, 200, session_json(s, h));
                 } else if (strcmp(op, "session.delete") == 0) {
-                        json_t *info = session_json(h);
+                        json_t *info = session_json(s, h);
                         json_object_set_new(info, "state", json_string("ended"));
                         end_host(h);
                         (void)reply_json(s->front_fd, id, 200, info);
@@ -883,7 +890,7 @@ static void handle_host_frame(server *s, host *h, frame *f) {
                         s->sessions_total++;
                         char where[64];
                         snprintf(where, sizeof where, "/v1/sessions/%s", h->id);
-                        (void)reply_json_headers(s->front_fd, id, 201, session_json(h),
+                        (void)reply_json_headers(s->front_fd, id, 201, session_json(s, h),
                                                  json_pack("{s:s}", "Location", where));
                         pool_schedule_refill(s);
                 } else {
@@ -1273,6 +1280,7 @@ int serve_main(const serve_opts *o, ward_error *err) {
         }
         free(pf);
 stop:
+        s.draining = true; /* no warm sandbox starts from here on */
         shutdown_hosts(&s);
         free(s.hosts);
         frame_reader_free(&s.front_rd);

@@ -14,6 +14,7 @@
 #include "exec/files.h"
 #include "exec/lang.h"
 #include "exec/session.h"
+#include "net/rules.h"
 
 __attribute__((format(printf, 5, 6))) static int fail(req_error *e, int status, const char *code, const char *field,
                                                       const char *fmt, ...) {
@@ -175,6 +176,47 @@ static int decode_file(const json_t *f, size_t i, req_file *out, req_error *e) {
         return 0;
 }
 
+/* "network": {"allow": [RULE, ...]}: destinations out of the tier's own
+ * allowlist, each written as the tier writes it; none (or []) is no
+ * network at all. The tier's deny rules stay. */
+static int apply_network(const json_t *net, const policy *tier, policy *p, req_error *e) {
+        if (!net)
+                return 0;
+        static const char *const keys[] = {"allow", NULL};
+        int r;
+        if (!json_is_object(net))
+                return fail(e, 400, "invalid_field", "network", "network: must be an object");
+        if ((r = known_keys(net, keys, "network.", e)) < 0)
+                return r;
+        json_t *allow = json_object_get(net, "allow");
+        if (allow && (!json_is_array(allow) || json_array_size(allow) > NET_RULES_MAX))
+                return fail(e, 400, "invalid_field", "network.allow",
+                            "network.allow: must be an array of at most %u rules", NET_RULES_MAX);
+        ward_error werr = {0};
+        (void)policy_set_net(p, "none", &werr);
+        for (size_t i = 0; i < tier->net.n_deny; i++)
+                if (policy_add_net_rule(p, true, tier->net.deny[i], &werr) < 0)
+                        return fail(e, 500, "internal", NULL, "tier: %s", werr.msg);
+        for (size_t i = 0; allow && i < json_array_size(allow); i++) {
+                char field[48];
+                snprintf(field, sizeof field, "network.allow[%zu]", i);
+                const char *rule = json_string_value(json_array_get(allow, i));
+                if (!rule)
+                        return fail(e, 400, "invalid_field", field, "%s: must be a string", field);
+                bool in_tier = false;
+                for (size_t j = 0; tier->net.mode == NET_MODE_ALLOWLIST && j < tier->net.n_allow && !in_tier; j++)
+                        in_tier = strcmp(tier->net.allow[j], rule) == 0;
+                if (!in_tier)
+                        return fail(e, 403, "over_tier", field,
+                                    "%s: '%.200s' is not among the destinations this tenant's tier allows", field,
+                                    rule);
+                if (policy_add_net_rule(p, false, rule, &werr) < 0)
+                        return fail(e, 400, "invalid_field", field, "%s: %s", field, werr.msg);
+                p->net.mode = NET_MODE_ALLOWLIST;
+        }
+        return 0;
+}
+
 static const char *const limit_keys[] = {"wall_time", "cpu_time", "memory", "disk",
                                          "file_size", "output",   "pids",   NULL};
 
@@ -183,7 +225,8 @@ int request_run(const json_t *body, const policy *tier, run_request *ret, req_er
         int r = request_copy_policy(tier, &ret->policy, e);
         if (r < 0)
                 return r;
-        static const char *const keys[] = {"language", "code", "argv", "files", "stdin", "limits", "env", NULL};
+        static const char *const keys[] = {"language", "code", "argv",    "files", "stdin",
+                                           "limits",   "env",  "network", NULL};
         if ((r = known_keys(body, keys, "", e)) < 0)
                 return r;
         const char *language, *code, *in;
@@ -277,6 +320,8 @@ int request_run(const json_t *body, const policy *tier, run_request *ret, req_er
                                 return fail(e, 400, "invalid_field", field, "%s: %s", field, werr.msg);
                 }
         }
+        if ((r = apply_network(json_object_get(body, "network"), tier, &ret->policy, e)) < 0)
+                return r;
         return apply_limits(json_object_get(body, "limits"), tier, &ret->policy, limit_keys, e);
 }
 
