@@ -70,8 +70,8 @@ enum tool_id { T_RUN, T_SCREATE, T_EXEC, T_FWRITE, T_FREAD, T_FLIST, T_END, T_MA
 
 typedef struct tool {
         const char *name, *title, *desc;
-        bool summary; /* the policy summary is added to the description */
         const prop *props;
+        bool summary; /* the policy summary is added to the description */
         bool read_only, destructive, idempotent;
 } tool;
 
@@ -134,33 +134,33 @@ static const tool tools[T_MAX] = {
                    "Runs a program once in a fresh, isolated Linux sandbox (ward) and returns its stdout, stderr "
                    "and how it ended. Nothing persists between calls: use session_create for state. The sandbox "
                    "sees no host file and cannot reach the network.",
-                   true, run_props, false, false, false},
+                   run_props, true, false, false, false},
         [T_SCREATE] = {"session_create", "Open a sandboxed session",
                        "Starts a persistent interpreter (like a notebook kernel) in an isolated sandbox; its "
                        "variables and files stay between session_exec calls until session_end, its idle timeout "
                        "or the end of this MCP connection. Returns session_id.",
-                       true, screate_props, false, false, false},
+                       screate_props, true, false, false, false},
         [T_EXEC] = {"session_exec", "Run code in a session",
                     "Runs code in a session's interpreter, keeping its state (x = 41 in one call, x + 1 in the "
                     "next gives 42). Returns stdout, stderr, the value of the last expression and rich outputs "
                     "such as matplotlib charts (as PNG images).",
-                    true, exec_props, false, false, false},
+                    exec_props, true, false, false, false},
         [T_FWRITE] = {"session_files_write", "Write a file into a session",
                       "Writes a file into a session's sandbox, under its home directory (/home/user), replacing "
                       "a file of that name. Nothing on the host is touched.",
-                      false, fwrite_props, false, false, true},
+                      fwrite_props, false, false, false, true},
         [T_FREAD] = {"session_files_read", "Read a file from a session",
                      "Reads a file from a session's sandbox (under /home/user): text when it is UTF-8, otherwise "
                      "an embedded resource with the bytes in base64.",
-                     false, fread_props, true, false, true},
+                     fread_props, false, true, false, true},
         [T_FLIST] = {"session_files_list", "List a session's files",
                      "Lists the files in a directory of a session's sandbox (under /home/user): path, type, "
                      "size and modification time of each.",
-                     false, flist_props, true, false, true},
+                     flist_props, false, true, false, true},
         [T_END] = {"session_end", "End a session",
                    "Ends a session: its interpreter, processes and files are gone afterwards. Nothing on the "
                    "host is touched.",
-                   false, end_props, false, true, true},
+                   end_props, false, false, true, true},
 };
 
 static json_t *prop_schema(const prop *p) {
@@ -351,8 +351,8 @@ static char *base64_encode(const unsigned char *in, size_t len) {
                              (i + 2 < len ? in[i + 2] : 0);
                 *o++ = b64[v >> 18 & 63];
                 *o++ = b64[v >> 12 & 63];
-                *o++ = i + 1 < len ? b64[v >> 6 & 63] : '=';
-                *o++ = i + 2 < len ? b64[v & 63] : '=';
+                *o++ = (char)(i + 1 < len ? b64[v >> 6 & 63] : '=');
+                *o++ = (char)(i + 2 < len ? b64[v & 63] : '=');
         }
         *o = '\0';
         return out;
@@ -801,17 +801,20 @@ static void answer(pending *p, const frame *f) {
                 break;
         case K_GET: {
                 const char *ct = json_string_value(json_object_get(m, "content_type"));
+                /* A frame without a blob has blob_len 0. */
+                const char *blob = f->blob ? f->blob : "";
+                size_t blob_len = f->blob ? (size_t)f->hdr.blob_len : 0;
                 json_t *item;
-                if (utf8_valid((const unsigned char *)(f->blob ? f->blob : ""), f->hdr.blob_len)) {
-                        item = json_pack("{s:s, s:s%}", "type", "text", "text", f->blob ? f->blob : "",
-                                         (size_t)f->hdr.blob_len);
+                if (utf8_valid((const unsigned char *)blob, blob_len)) {
+                        item = json_pack("{s:s, s:s%}", "type", "text", "text", blob, blob_len);
                 } else {
-                        _cleanup_free_ char *data = base64_encode((const unsigned char *)f->blob, f->hdr.blob_len);
+                        char *data = base64_encode((const unsigned char *)blob, blob_len);
                         char uri[8192];
                         snprintf(uri, sizeof uri, "ward://sessions/%s/files/%s", p->session, p->path ? p->path : "");
                         item = data ? json_pack("{s:s, s:{s:s, s:s, s:s}}", "type", "resource", "resource", "uri", uri,
                                                 "mimeType", ct && ct[0] ? ct : "application/octet-stream", "blob", data)
                                     : NULL;
+                        free(data);
                 }
                 if (!item) {
                         send_error(p->rpc_id, RPC_INTERNAL, "out of memory");
@@ -823,7 +826,7 @@ static void answer(pending *p, const frame *f) {
         case K_LIST: {
                 json_t *files = json_object_get(body, "files");
                 size_t cap = 64 + json_array_size(files) * 160, n = 0;
-                _cleanup_free_ char *s = malloc(cap);
+                char *s = malloc(cap);
                 if (!s) {
                         send_error(p->rpc_id, RPC_INTERNAL, "out of memory");
                         break;
@@ -842,6 +845,7 @@ static void answer(pending *p, const frame *f) {
                 }
                 res = tool_result(json_pack("[o]", text_item(n ? s : "(no files)")),
                                   json_is_object(body) ? json_incref(body) : NULL, false);
+                free(s);
                 break;
         }
         case K_END:
@@ -937,7 +941,7 @@ static void tools_call(const json_t *id, const json_t *params) {
                 return;
         }
         json_t *req = NULL;
-        _cleanup_free_ char *blob = NULL;
+        char *blob = NULL; /* freed explicitly, once sent */
         size_t blob_len = 0;
         const char *path = NULL;
         enum kind kind = K_RUN;
@@ -1025,11 +1029,13 @@ static void tools_call(const json_t *id, const json_t *params) {
         }
         json_decref(empty);
         if (!req) {
+                free(blob);
                 send_error(id, RPC_INTERNAL, "out of memory");
                 return;
         }
         pending *p = NULL;
         int r = forward(req, blob, blob_len, kind, id, token, sid, path, &p);
+        free(blob);
         if (r == -EMSGSIZE || r == -EFBIG) {
                 send_result(id, tool_result(json_pack("[o]", text_item("the request is larger than ward accepts")),
                                             NULL, true));
@@ -1203,7 +1209,7 @@ static void feed(const char *data, size_t len) {
                 if (M.line_alloc > (1u << 20)) {
                         free(M.line);
                         M.line = NULL;
-                        M.line_alloc = 0;
+                        M.line_len = M.line_alloc = 0;
                 }
         }
 }
