@@ -496,7 +496,11 @@ int session_cell(session *s, const char *code, size_t len, const cell_opts *o, j
         if (cr.end == CELL_DONE || cr.end == CELL_TIMEOUT || cr.end == CELL_CPU)
                 s->execution_count++;
         json_t *doc = NULL;
-        bool restart = cr.end == CELL_CRASHED || cr.stuck || !sv_alive(s->sv);
+        /* ward itself may have ended the sandbox during the cell (its
+         * output past the cap, too many denied calls), even when the
+         * driver's "done" came first. */
+        run_status killed = sv_killed_for(s->sv);
+        bool restart = cr.end == CELL_CRASHED || cr.stuck || !sv_alive(s->sv) || killed != STATUS_OK;
         if (restart) {
                 /* The driver is gone or will not stop: what it did is
                  * classified (exit code, signal, a limit), and a fresh one
@@ -531,6 +535,8 @@ int session_cell(session *s, const char *code, size_t len, const cell_opts *o, j
                                                                                                         : "crashed";
                 break;
         }
+        if (killed != STATUS_OK && killed != STATUS_ERROR)
+                status = status_name(killed);
         int bad = 0;
         if (!restart) {
                 json_object_del(doc, "exit_code");

@@ -242,7 +242,8 @@ static int config_load(const serve_opts *o, bool loopback, config *ret, ward_err
                         goto fail;
                 }
                 for (size_t k = 0; k < c.n_tenants; k++)
-                        if (strcmp(c.tenants[k].name, name) == 0 || strcmp(c.tenants[k].token_sha256, hash) == 0) {
+                        if ((c.tenants[k].name && strcmp(c.tenants[k].name, name) == 0) ||
+                            strcmp(c.tenants[k].token_sha256, hash) == 0) {
                                 r = err_set(err, -EINVAL, "%s: %s: the %s of tenants[%zu] again", o->config_path, where,
                                             strcmp(c.tenants[k].name, name) == 0 ? "name" : "token", k);
                                 goto fail;

@@ -659,6 +659,10 @@ int sv_status_fd(const sv *l) {
         return l->jail.status_fd;
 }
 
+run_status sv_killed_for(const sv *l) {
+        return l->killed_for;
+}
+
 void sv_set_result(sv *l, result *res) {
         l->res = res;
 }

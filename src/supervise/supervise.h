@@ -50,6 +50,8 @@ bool sv_failed(const sv *l, const char **why);
 void sv_kill(sv *l, run_status why, const char *limit);
 int sv_interrupt(sv *l); /* SIGINT to the program's process group */
 void sv_set_result(sv *l, result *res);
+/* Why ward ended the sandbox (a limit, a violation), or STATUS_OK. */
+run_status sv_killed_for(const sv *l);
 int sv_scratch_fd(const sv *l);
 /* An exit status the program reported itself before exiting (a warm
  * script's driver): used when the init has not reported one yet. */
