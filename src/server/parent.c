@@ -245,7 +245,7 @@ static int config_load(const serve_opts *o, bool loopback, config *ret, ward_err
                         if ((c.tenants[k].name && strcmp(c.tenants[k].name, name) == 0) ||
                             strcmp(c.tenants[k].token_sha256, hash) == 0) {
                                 r = err_set(err, -EINVAL, "%s: %s: the %s of tenants[%zu] again", o->config_path, where,
-                                            strcmp(c.tenants[k].name, name) == 0 ? "name" : "token", k);
+                                            strcmp(c.tenants[k].token_sha256, hash) == 0 ? "token" : "name", k);
                                 goto fail;
                         }
                 tenant *tn = &c.tenants[c.n_tenants++];

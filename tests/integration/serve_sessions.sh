@@ -165,7 +165,11 @@ done
 client stream "$U/v1/sessions/$PY/cells" '{"code": "import time\nprint(\"one\", flush=True)\ntime.sleep(0.8)\nprint(\"two\")\nx + 1"}' >"$T_TMP/ndjson" 2>"$T_TMP/ndjson.err"
 cut -f2- "$T_TMP/ndjson" >"$T_TMP/lines"
 expect_eq "cell ndjson: status, Content-Type" "$(sed -n 's/^status //p; s/^content-type //p' "$T_TMP/ndjson.err" | paste -sd' ')" "200 application/x-ndjson"
-expect_eq "cell ndjson: stdout chunks, then the result" "$(jq -sc 'map(.type // "result")' "$T_TMP/lines")" '["stdout","stdout","result"]'
+# Output comes in the pieces the pipe gives ("two" and its newline may
+# come apart): stdout chunks that join to the output, then the result.
+expect_eq "cell ndjson: stdout chunks, then the result" "$(jq -sc 'map(.type // "result") | unique' "$T_TMP/lines") $(tail -1 "$T_TMP/lines" | jq -r 'has("status")')" '["result","stdout"] true'
+expect_eq "cell ndjson: the chunks join to the output" "$(jq -sr 'map(select(.type == "stdout") | .data) | join("")' "$T_TMP/lines")" "$(printf 'one\ntwo')"
+expect_ne "cell ndjson: more than one chunk" "$(jq -s 'map(select(.type == "stdout")) | length' "$T_TMP/lines")" 1
 expect_eq "cell ndjson: the result is the cell's" "$(tail -1 "$T_TMP/lines" | jq -c '[.status, .stdout, .results[0]["text/plain"]]')" '["ok","one\ntwo\n","42"]'
 t_first=$(head -1 "$T_TMP/ndjson" | cut -f1)
 t_last=$(tail -1 "$T_TMP/ndjson" | cut -f1)
