@@ -23,6 +23,7 @@
 #include "mcp/mcp.h"
 
 #include <errno.h>
+#include <nettle/base64.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -339,49 +340,27 @@ static int check_args(const tool *t, const json_t *args, char *msg, size_t len) 
 
 /* ---- small codecs ---- */
 
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
+/* base64, by nettle as everywhere else in ward. */
 static char *base64_encode(const unsigned char *in, size_t len) {
-        size_t out_len = (len + 2) / 3 * 4;
-        char *out = malloc(out_len + 1), *o = out;
+        char *out = malloc(BASE64_ENCODE_RAW_LENGTH(len) + 1);
         if (!out)
                 return NULL;
-        for (size_t i = 0; i < len; i += 3) {
-                uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < len ? (uint32_t)in[i + 1] << 8 : 0) |
-                             (i + 2 < len ? in[i + 2] : 0);
-                *o++ = b64[v >> 18 & 63];
-                *o++ = b64[v >> 12 & 63];
-                *o++ = (char)(i + 1 < len ? b64[v >> 6 & 63] : '=');
-                *o++ = (char)(i + 2 < len ? b64[v & 63] : '=');
-        }
-        *o = '\0';
+        base64_encode_raw(out, len, in);
+        out[BASE64_ENCODE_RAW_LENGTH(len)] = '\0';
         return out;
 }
 
-/* Strict base64 (padding optional, no whitespace): -EINVAL when not. */
+/* -EINVAL when in is not base64. */
 static int base64_decode(const char *in, size_t len, char **ret, size_t *ret_len) {
-        while (len && in[len - 1] == '=')
-                len--;
-        if (len % 4 == 1)
-                return -EINVAL;
-        char *out = malloc(len / 4 * 3 + 3);
+        struct base64_decode_ctx ctx;
+        size_t n = BASE64_DECODE_LENGTH(len);
+        char *out = malloc(n + 1);
         if (!out)
                 return -ENOMEM;
-        size_t n = 0;
-        uint32_t acc = 0;
-        unsigned bits = 0;
-        for (size_t i = 0; i < len; i++) {
-                const char *p = in[i] ? strchr(b64, in[i]) : NULL;
-                if (!p) {
-                        free(out);
-                        return -EINVAL;
-                }
-                acc = acc << 6 | (uint32_t)(p - b64);
-                bits += 6;
-                if (bits >= 8) {
-                        bits -= 8;
-                        out[n++] = (char)(acc >> bits & 0xff);
-                }
+        base64_decode_init(&ctx);
+        if (!base64_decode_update(&ctx, &n, (uint8_t *)out, len, in) || !base64_decode_final(&ctx)) {
+                free(out);
+                return -EINVAL;
         }
         *ret = out;
         *ret_len = n;

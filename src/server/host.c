@@ -7,12 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
 #include "basic/cleanup.h"
 #include "audit/audit.h"
 #include "basic/digest.h"
+#include "basic/fd.h"
 #include "basic/limits.h"
 #include "exec/files.h"
 #include "exec/lang.h"
@@ -151,25 +153,24 @@ int host_run(int fd, uint64_t id, const run_request *rq, bool stream) {
         } else {
                 const lang *l = rq->language[0] ? lang_find(rq->language) : NULL;
                 _cleanup_free_ char **argv = l ? lang_argv(l, NULL, 0) : NULL;
-                int in[2] = {-1, -1};
-                if (rq->stdin_data && pipe2(in, O_CLOEXEC) < 0)
-                        return 1;
-                /* stdin is written from a child so that the loop never
-                 * waits on it: the sandbox may not read it all. */
-                if (rq->stdin_data && fork() == 0) {
-                        close(in[0]);
-                        (void)!write(in[1], rq->stdin_data, rq->stdin_len);
-                        _exit(0);
+                /* stdin is a memfd the loop reads like any file: nothing
+                 * has to feed it while the sandbox may not read. */
+                int in = -1;
+                if (rq->stdin_data &&
+                    ((in = memfd_create("ward-stdin", MFD_CLOEXEC)) < 0 ||
+                     fd_write_full(in, rq->stdin_data, rq->stdin_len) < 0 || lseek(in, 0, SEEK_SET) < 0)) {
+                        if (in >= 0)
+                                close(in);
+                        result_free(&res);
+                        return reply_error(fd, id, 503, "unavailable", NULL, 1, "cannot hold stdin") < 0;
                 }
-                if (in[1] >= 0)
-                        close(in[1]);
                 supervise_req req = {
                         .policy = &rq->policy,
                         .argv = l ? argv : rq->argv,
                         .code = rq->code,
                         .code_len = rq->code_len,
                         .code_name = l ? l->file_name : NULL,
-                        .stdin_fd = in[0],
+                        .stdin_fd = in,
                         .stdout_fd = -1,
                         .stderr_fd = -1,
                         .on_output = stream ? on_output : NULL,
@@ -181,8 +182,8 @@ int host_run(int fd, uint64_t id, const run_request *rq, bool stream) {
                                         err.msg[0] ? err.msg : "out of memory");
                 else
                         r = reply_result(fd, id, &res, rq);
-                if (in[0] >= 0)
-                        close(in[0]);
+                if (in >= 0)
+                        close(in);
         }
         result_free(&res);
         return r < 0 ? 1 : 0;
