@@ -67,12 +67,18 @@ expect_rc() { expect_eq "exit code" "$RC" "$1"; }
 # Leftovers: cgroups named ward-<owner pid>-<n> under /sys/fs/cgroup whose
 # owner is gone (tests run in parallel, so a live ward's cgroup is not a
 # leftover), and processes whose command line carries a marker the test chose.
+# Only cgroups this test could have made count: those already there when it
+# started belong to whatever ran before (the next ward run removes them).
+ward_cgroup_dirs() { find /sys/fs/cgroup -maxdepth 6 -type d -name 'ward-*' 2>/dev/null | sort; }
+T_CGROUPS_BEFORE=$(ward_cgroup_dirs)
 ward_cgroups() {
   local d owner
-  find /sys/fs/cgroup -maxdepth 6 -type d -name 'ward-*' 2>/dev/null | sort | while read -r d; do
+  ward_cgroup_dirs | while read -r d; do
     owner=${d##*/ward-}
     owner=${owner%%-*}
-    kill -0 "$owner" 2>/dev/null || echo "$d"
+    kill -0 "$owner" 2>/dev/null && continue
+    grep -qxF -- "$d" <<<"$T_CGROUPS_BEFORE" && continue
+    echo "$d"
   done
 }
 expect_no_cgroups() {

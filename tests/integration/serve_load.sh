@@ -52,6 +52,7 @@ count_cgroups() { # ward-* cgroups of the server's hosts, and of hosts that died
   local n=0 d pid
   hosts_now=" $(cat /proc/$server/task/*/children 2>/dev/null | tr '\n' ' ') "
   for d in $(find /sys/fs/cgroup -maxdepth 4 -type d -name 'ward-*' 2>/dev/null); do
+    grep -qxF -- "$d" <<<"$T_CGROUPS_BEFORE" && continue # not this test's
     pid=${d##*/ward-}; pid=${pid%%-*}
     if [[ $hosts_now == *" $pid "* ]] || [ ! -d "/proc/$pid" ]; then n=$((n + 1)); fi
   done
