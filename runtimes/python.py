@@ -546,10 +546,15 @@ def _finish(status):
         # script could write this line itself; it could as well exit with
         # that status. A signal or a crash sends nothing: ward then reads
         # the status the sandbox's init reports.)
+        # Then it waits for ward to end the sandbox (its socket closes),
+        # rather than exiting at once: the answer is sent first, and the
+        # CPU it is sent from is not busy unmapping this process.
         ctl, rid = _script_ctl
         try:
             line = ('{"type":"exit","id":%d,"status":%d}\n' % (rid, status)).encode("ascii")
             _write(ctl.fd, line)
+            while _read(ctl.fd, 4096):
+                pass
         except _BaseException:
             pass
     os._exit(status)

@@ -329,16 +329,18 @@ typedef struct outgoing {
 
 static int write_some(session *s, outgoing *o) {
         while (o->off < o->hdr_len + o->code_len) {
-                const char *p;
-                size_t n;
-                if (o->off < o->hdr_len) {
-                        p = o->hdr + o->off;
-                        n = o->hdr_len - o->off;
-                } else {
-                        p = o->code + (o->off - o->hdr_len);
-                        n = o->code_len - (o->off - o->hdr_len);
-                }
-                ssize_t w = send(s->ctl, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+                /* Header and code in one message where the socket takes
+                 * them: the driver wakes once for the whole request. */
+                struct iovec iov[2];
+                int n = 0;
+                if (o->off < o->hdr_len)
+                        iov[n++] = (struct iovec){.iov_base = o->hdr + o->off, .iov_len = o->hdr_len - o->off};
+                size_t code_off = o->off > o->hdr_len ? o->off - o->hdr_len : 0;
+                if (code_off < o->code_len)
+                        iov[n++] = (struct iovec){.iov_base = (char *)o->code + code_off,
+                                                  .iov_len = o->code_len - code_off};
+                struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)n};
+                ssize_t w = sendmsg(s->ctl, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
                 if (w < 0 && errno == EINTR)
                         continue;
                 if (w < 0 && errno == EAGAIN)

@@ -108,13 +108,7 @@ static int write_value(const char *dir, const char *file, const char *value) {
         return fd_write_file(path, value);
 }
 
-static int read_u64(const char *dir, const char *file, uint64_t *ret) {
-        char path[4096];
-        _cleanup_free_ char *text = NULL;
-        snprintf(path, sizeof path, "%s/%s", dir, file);
-        int r = fd_read_file(path, 4096, &text, NULL);
-        if (r < 0)
-                return r;
+static int parse_u64_text(const char *text, uint64_t *ret) {
         char *end;
         errno = 0;
         unsigned long long v = strtoull(text, &end, 10);
@@ -124,17 +118,19 @@ static int read_u64(const char *dir, const char *file, uint64_t *ret) {
         return 0;
 }
 
-/* "key value" lines, as in memory.events, pids.events, cpu.stat. */
-static int read_keyed(const char *dir, const char *file, const char *key, uint64_t *ret) {
+static int read_u64(const char *dir, const char *file, uint64_t *ret) {
         char path[4096];
         _cleanup_free_ char *text = NULL;
         snprintf(path, sizeof path, "%s/%s", dir, file);
-        int r = fd_read_file(path, 64 * 1024, &text, NULL);
-        if (r < 0)
-                return r;
+        int r = fd_read_file(path, 4096, &text, NULL);
+        return r < 0 ? r : parse_u64_text(text, ret);
+}
+
+/* "key value" lines, as in memory.events, pids.events, cpu.stat. */
+static int parse_keyed_text(const char *text, const char *key, uint64_t *ret) {
         size_t klen = strlen(key);
-        for (char *line = text; line && *line;) {
-                char *nl = strchr(line, '\n');
+        for (const char *line = text; line && *line;) {
+                const char *nl = strchr(line, '\n');
                 if (strncmp(line, key, klen) == 0 && line[klen] == ' ') {
                         *ret = strtoull(line + klen + 1, NULL, 10);
                         return 0;
@@ -142,6 +138,56 @@ static int read_keyed(const char *dir, const char *file, const char *key, uint64
                 line = nl ? nl + 1 : NULL;
         }
         return -ENOENT;
+}
+
+/* The stat files, held open: one pread each time instead of an open, a
+ * stat, two reads and a close. Each is a few lines (v2's memory.events and
+ * cpu.stat the longest, well under the buffer). */
+static int pread_text(const cgroup *cg, int which, char *buf, size_t size) {
+        int fd = cg->stat_open ? cg->stat_fd[which] : -1;
+        if (fd < 0)
+                return -ENOENT;
+        ssize_t n = pread(fd, buf, size - 1, 0);
+        if (n < 0)
+                return -errno;
+        buf[n] = '\0';
+        return 0;
+}
+
+static int stat_u64(const cgroup *cg, int which, uint64_t *ret) {
+        char buf[1024];
+        int r = pread_text(cg, which, buf, sizeof buf);
+        return r < 0 ? r : parse_u64_text(buf, ret);
+}
+
+static int stat_keyed(const cgroup *cg, int which, const char *key, uint64_t *ret) {
+        char buf[4096];
+        int r = pread_text(cg, which, buf, sizeof buf);
+        return r < 0 ? r : parse_keyed_text(buf, key, ret);
+}
+
+static void open_stats(cgroup *cg) {
+        static const char *const v1[CG_STAT_N] = {"cpuacct.usage", "memory.max_usage_in_bytes", "memory.oom_control",
+                                                  "pids.events"};
+        static const char *const v2[CG_STAT_N] = {"cpu.stat", "memory.peak", "memory.events", "pids.events"};
+        static const int v1_dir[CG_STAT_N] = {V1_CPUACCT, V1_MEMORY, V1_MEMORY, V1_PIDS};
+        char path[4096];
+        for (int i = 0; i < CG_STAT_N; i++) {
+                const char *dir = cg->version == 1 ? cg->dir[v1_dir[i]] : cg->dir[0];
+                cg->stat_fd[i] = -1;
+                if (!dir)
+                        continue;
+                snprintf(path, sizeof path, "%s/%s", dir, cg->version == 1 ? v1[i] : v2[i]);
+                cg->stat_fd[i] = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        }
+        cg->stat_open = true;
+}
+
+static void close_stats(cgroup *cg) {
+        for (int i = 0; cg->stat_open && i < CG_STAT_N; i++)
+                if (cg->stat_fd[i] >= 0)
+                        close(cg->stat_fd[i]);
+        cg->stat_open = false;
 }
 
 static void kill_procs(const char *dir) {
@@ -284,7 +330,11 @@ static int create_v2(cgroup *cg, const policy *p, ward_error *err) {
                 return err_set(err, r, "cgroup v2: pids.max: %s", strerror(-r));
         cg->pids = true;
         uint64_t ns;
-        cg->cpu = read_keyed(cg->dir[0], "cpu.stat", "usage_usec", &ns) == 0;
+        _cleanup_free_ char *cpu_stat = NULL;
+        char stat_path[4096 + 16];
+        snprintf(stat_path, sizeof stat_path, "%s/cpu.stat", cg->dir[0]);
+        cg->cpu = fd_read_file(stat_path, 64 * 1024, &cpu_stat, NULL) >= 0 &&
+                  parse_keyed_text(cpu_stat, "usage_usec", &ns) == 0;
         if (!cg->cpu)
                 return err_set(err, -ENOENT, "cgroup v2: cpu.stat has no usage_usec");
         return 0;
@@ -364,6 +414,8 @@ int cgroup_create(cgroup *cg, const policy *p, ward_error *err) {
                 r = err_set(err, -ENOENT, "no cgroup hierarchy is mounted at /sys/fs/cgroup");
         if (r < 0)
                 cgroup_destroy(cg);
+        else
+                open_stats(cg);
         return r;
 }
 
@@ -435,10 +487,10 @@ void cgroup_join_close(cgroup_join *j) {
 
 int cgroup_cpu_ns(const cgroup *cg, uint64_t *ret) {
         if (cg->version == 1)
-                return read_u64(cg->dir[V1_CPUACCT], "cpuacct.usage", ret);
+                return stat_u64(cg, CG_STAT_CPU, ret);
         if (cg->version == 2) {
                 uint64_t us;
-                int r = read_keyed(cg->dir[0], "cpu.stat", "usage_usec", &us);
+                int r = stat_keyed(cg, CG_STAT_CPU, "usage_usec", &us);
                 if (r == 0)
                         *ret = us * 1000;
                 return r;
@@ -448,19 +500,16 @@ int cgroup_cpu_ns(const cgroup *cg, uint64_t *ret) {
 
 void cgroup_read_stats(const cgroup *cg, cgroup_stats *st) {
         memset(st, 0, sizeof *st);
-        if (cg->version == 1) {
-                (void)read_u64(cg->dir[V1_MEMORY], "memory.max_usage_in_bytes", &st->memory_peak);
-                (void)read_keyed(cg->dir[V1_MEMORY], "memory.oom_control", "oom_kill", &st->oom_kills);
-                (void)read_keyed(cg->dir[V1_PIDS], "pids.events", "max", &st->pids_max_hits);
-        } else if (cg->version == 2) {
-                (void)read_u64(cg->dir[0], "memory.peak", &st->memory_peak);
-                (void)read_keyed(cg->dir[0], "memory.events", "oom_kill", &st->oom_kills);
-                (void)read_keyed(cg->dir[0], "pids.events", "max", &st->pids_max_hits);
+        if (cg->version == 1 || cg->version == 2) {
+                (void)stat_u64(cg, CG_STAT_MEM_PEAK, &st->memory_peak);
+                (void)stat_keyed(cg, CG_STAT_MEM_EVENTS, "oom_kill", &st->oom_kills);
+                (void)stat_keyed(cg, CG_STAT_PIDS_EVENTS, "max", &st->pids_max_hits);
         }
         (void)cgroup_cpu_ns(cg, &st->cpu_ns);
 }
 
 void cgroup_destroy(cgroup *cg) {
+        close_stats(cg);
         for (int i = 0; i < 4; i++) {
                 if (!cg->dir[i])
                         continue;

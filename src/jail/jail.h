@@ -37,10 +37,16 @@ enum {
 const char *prot_name(unsigned bit); /* "userns", ... */
 
 /* ---- cgroup.c ---- */
+/* The files read while and after a run, opened once when the cgroup is
+ * made: a warm sandbox's answer waits for these reads (see cgroup.c). */
+enum { CG_STAT_CPU, CG_STAT_MEM_PEAK, CG_STAT_MEM_EVENTS, CG_STAT_PIDS_EVENTS, CG_STAT_N };
+
 typedef struct cgroup {
         int version;  /* 0 none, 1 or 2 */
         char *dir[4]; /* v1: memory, pids, cpu, cpuacct; v2: dir[0] */
         bool memory, pids, cpu;
+        bool stat_open; /* stat_fd[] holds fds (-1 where a file is missing) */
+        int stat_fd[CG_STAT_N];
 } cgroup;
 
 typedef struct cgroup_stats {

@@ -199,12 +199,30 @@ static void answer_notification(loop *l) {
         seccomp_notify_free(req, resp);
 }
 
+/* The CPU limit is checked by reading the cgroup's usage. The sandbox
+ * cannot use more than every CPU of the machine for the whole wait, so the
+ * next check need not come before the rest of the budget could be spent
+ * that way: a sandbox that waits (a warm one, an idle session) is looked
+ * at seldom, one that spins every CPU_TICK_MS near its limit. */
 static void check_cpu(loop *l) {
         uint64_t ns;
         if (!l->have_cg || !l->cg.cpu || cgroup_cpu_ns(&l->cg, &ns) < 0)
-                return;
-        if (ns >= l->cpu_limit_ns)
+                ns = 0; /* unreadable now: look again soon */
+        if (ns >= l->cpu_limit_ns) {
                 end_run(l, STATUS_CPU_LIMIT, "cpu_time");
+                return;
+        }
+        long cpus = sysconf(_SC_NPROCESSORS_CONF);
+        uint64_t ms = (l->cpu_limit_ns - ns) / (uint64_t)(cpus > 0 ? cpus : 1) / 1000000u;
+        if (ms < CPU_TICK_MS)
+                ms = CPU_TICK_MS;
+        struct itimerspec its = {.it_value = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000}};
+        if (timerfd_settime(l->tick_fd, 0, &its, NULL) < 0) {
+                /* Cannot happen with a valid fd; never leave the limit unwatched. */
+                its.it_interval = (struct timespec){0, CPU_TICK_MS * 1000000};
+                its.it_value = its.it_interval;
+                (void)timerfd_settime(l->tick_fd, 0, &its, NULL);
+        }
 }
 
 static int arm_timer(int clock, uint64_t first_ms, uint64_t interval_ms) {
@@ -617,8 +635,11 @@ int sv_start(const supervise_req *req, result *res, sv **ret, ward_error *err) {
                 l->wall_fd = -1;
                 goto setup_failed;
         }
-        if (l->have_cg && l->cg.cpu)
-                l->tick_fd = arm_timer(CLOCK_MONOTONIC, CPU_TICK_MS, CPU_TICK_MS); /* < 0: RLIMIT_CPU still holds */
+        if (l->have_cg && l->cg.cpu) {
+                l->tick_fd = arm_timer(CLOCK_MONOTONIC, CPU_TICK_MS, 0); /* < 0: RLIMIT_CPU still holds */
+                if (l->tick_fd >= 0)
+                        check_cpu(l); /* sets the first check by the budget */
+        }
         l->t_exec = now_ms();
         *ret = l;
         return 0;
@@ -697,6 +718,12 @@ void sv_collect(sv *l) {
                 res->wall_ms = now_ms() - l->t0;
                 return;
         }
+        /* What the program wrote before its status came is the run's,
+         * even if the pipes were not read since. */
+        if (l->out_fd >= 0)
+                pump_output(l, &l->out_fd, &res->out, 1);
+        if (l->err_fd >= 0)
+                pump_output(l, &l->err_fd, &res->err, 2);
         close_fd(&l->out_fd);
         close_fd(&l->err_fd);
         close_fd(&l->in_fd);

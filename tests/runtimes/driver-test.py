@@ -201,12 +201,25 @@ def check_script(argv, name, code, status, stderr_has=None, stderr_lacks=None):
     d = Driver(argv)
     if not d.recv() or d.recv(0) is not None:
         return report(False, name, "no ready")
-    d.send("script", code)
-    try:
-        rc = d.proc.wait(TIMEOUT)
-    except subprocess.TimeoutExpired:
-        rc = None
-    d.close()
+    rid = d.send("script", code)
+    # A driver may say the status first ({"type":"exit"}) and then wait for
+    # ward to end the sandbox (here: to close the socket); or just exit.
+    said = None
+    deadline = time.monotonic() + TIMEOUT
+    while d.proc.poll() is None and time.monotonic() < deadline:
+        m = d.recv(0.05)
+        if m is not None and m.get("type") == "exit" and m.get("id") == rid:
+            said = m.get("status")
+            break
+    if said is not None and said != status:
+        report(False, "%s: the exit message says %d" % (name, status), "it says %r" % said)
+    rc = d.close() if said is not None else None
+    if said is None:
+        try:
+            rc = d.proc.wait(TIMEOUT)
+        except subprocess.TimeoutExpired:
+            rc = None
+        d.close()
     try:
         os.unlink("/tmp/ward-script-%d.sh" % d.proc.pid)  # the bash driver's copy of the code
     except OSError:
