@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "basic/parse.h"
@@ -77,7 +76,6 @@ int cmd_mcp(int argc, char **argv) {
         };
         serve_opts o = {.max_sessions = WARD_MCP_SESSIONS_MAX, .max_runs = 64, .pool = 0};
         int c;
-        uint64_t v;
         optind = 1;
         opterr = 0;
         while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
@@ -89,11 +87,8 @@ int cmd_mcp(int argc, char **argv) {
                         o.audit_path = optarg;
                         break;
                 case 'p':
-                        if (parse_uint64(optarg, 0, 64, &v) < 0) {
-                                cli_error("--pool: '%s' must be an integer from 0 to 64", optarg);
+                        if (cli_parse_pool(optarg, &o.pool) < 0)
                                 return EXIT_WARD_FAILED;
-                        }
-                        o.pool = (unsigned)v;
                         break;
                 case 'h':
                         usage(stdout);
@@ -119,16 +114,9 @@ int cmd_mcp(int argc, char **argv) {
         summarize(&p, summary, sizeof summary);
         policy_free(&p);
 
-        /* The front says through this shared page that it ended at the
-         * client's EOF: the parent reports any end of its front as a
-         * failure (see the report on src/server/parent.c). */
-        volatile int *clean_end = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-        if (clean_end == MAP_FAILED) {
-                cli_error("mcp: mmap: %s", strerror(errno));
-                return EXIT_WARD_FAILED;
-        }
-        *clean_end = 0;
-        mcp_ctx ctx = {.summary = summary, .clean_end = clean_end};
+        /* The front's exit status at the client's EOF (0) is the
+         * server's: serve_main() then returns 0. */
+        mcp_ctx ctx = {.summary = summary};
         ctx.in_fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 10);
         ctx.out_fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 10);
         int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -140,12 +128,11 @@ int cmd_mcp(int argc, char **argv) {
         close(null_fd);
         o.front_fn = mcp_front_main;
         o.front_ctx = &ctx;
+        o.name = "ward mcp";
         int r = serve_main(&o, &err);
         if (r < 0) {
                 cli_error("%s", err.msg);
                 return EXIT_WARD_FAILED;
         }
-        if (r == 1 && *clean_end)
-                r = 0;
         return r;
 }

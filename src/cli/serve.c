@@ -1,4 +1,5 @@
 /* ward serve: the HTTP API (src/server/). */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,16 @@ static void usage(FILE *f) {
               "SIGTERM or SIGINT drains and stops; SIGHUP reloads the config.\n"
               "Exit status: 0 after a clean stop, 1 when the server failed, 125 for bad usage.\n",
               f);
+}
+
+int cli_parse_pool(const char *arg, unsigned *ret) {
+        uint64_t v;
+        if (parse_uint64(arg, 0, WARD_POOL_MAX, &v) < 0) {
+                cli_error("--pool: '%s' must be an integer from 0 to %d", arg, WARD_POOL_MAX);
+                return -EINVAL;
+        }
+        *ret = (unsigned)v;
+        return 0;
 }
 
 int cmd_serve(int argc, char **argv) {
@@ -69,11 +80,8 @@ int cmd_serve(int argc, char **argv) {
                                 o.max_runs = (unsigned)v;
                         break;
                 case 'p':
-                        if (parse_uint64(optarg, 0, 64, &v) < 0) {
-                                cli_error("--pool: '%s' must be an integer from 0 to 64", optarg);
+                        if (cli_parse_pool(optarg, &o.pool) < 0)
                                 return EXIT_WARD_FAILED;
-                        }
-                        o.pool = (unsigned)v;
                         break;
                 case 'h':
                         usage(stdout);

@@ -1333,7 +1333,5 @@ int mcp_front_main(int parent_fd, void *ctx_) {
                 if (M.pend[i].used)
                         pending_free(&M.pend[i]);
         free(M.line);
-        if (status == 0 && ctx->clean_end)
-                *ctx->clean_end = 1;
         return status;
 }

@@ -21,10 +21,9 @@
 #define WARD_MCP_PROTOCOLS "2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"
 
 typedef struct mcp_ctx {
-        int in_fd;               /* the client's stdin, dup'd above 10 (front_confine keeps it) */
-        int out_fd;              /* the client's stdout, dup'd above 10; becomes fd 1 in the front */
-        const char *summary;     /* what the policy allows, in words, for tool descriptions */
-        volatile int *clean_end; /* shared page: set when the front ends at the client's EOF */
+        int in_fd;           /* the client's stdin, dup'd above 10 (front_confine keeps it) */
+        int out_fd;          /* the client's stdout, dup'd above 10; becomes fd 1 in the front */
+        const char *summary; /* what the policy allows, in words, for tool descriptions */
 } mcp_ctx;
 
 /* The front process's whole life (serve_opts.front_fn): confines itself,

@@ -35,6 +35,8 @@ static void on_output(void *ctx, int stream, const char *data, size_t len) {
 
 /* The audit log, when ward serve has one: every run and every cell is a
  * line, with the tenant and the session it belongs to. */
+const char *serve_log_name = "ward serve";
+
 static int audit_fd = -1;
 static char audit_tenant[72], audit_session[40];
 
@@ -62,7 +64,7 @@ static void audit(const json_t *doc, const char *kind, const policy *p, const ch
         char policy_sha[DIGEST_HEX_LEN], subject_sha[DIGEST_HEX_LEN];
         if (!line || policy_digest(p, policy_sha) < 0) {
                 json_decref(line);
-                fprintf(stderr, "ward serve: audit: out of memory\n");
+                fprintf(stderr, "%s: audit: out of memory\n", serve_log_name);
                 return;
         }
         if (code) {
@@ -104,7 +106,7 @@ static void audit(const json_t *doc, const char *kind, const policy *p, const ch
         ward_error err = {0};
         if (audit_append(audit_fd, max_len, line, policy_sha, code ? "code_sha256" : "argv_sha256", subject_sha, &err) <
             0)
-                fprintf(stderr, "ward serve: %s\n", err.msg);
+                fprintf(stderr, "%s: %s\n", serve_log_name, err.msg);
         json_decref(line);
 }
 

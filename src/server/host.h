@@ -13,6 +13,9 @@
  * lines name. */
 void host_audit_init(int fd, const char *tenant);
 
+/* How the server's messages on stderr begin: "ward serve" or "ward mcp". */
+extern const char *serve_log_name;
+
 /* One run: the result document of ward run --json as the reply to id,
  * with stdout and stderr as chunks first when stream. Returns the exit
  * status for the host process. */

@@ -870,7 +870,7 @@ static void handle_host_frame(server *s, host *h, frame *f) {
                         for (size_t l = 0; l < ELEMENTSOF(pool_languages); l++)
                                 if (strcmp(h->language, pool_languages[l]) == 0)
                                         s->pool_backoff_until[l] = mono_ms() + 10000;
-                        fprintf(stderr, "ward serve: a warm %s sandbox did not start: %s\n", h->language,
+                        fprintf(stderr, "%s: a warm %s sandbox did not start: %s\n", serve_log_name, h->language,
                                 json_string_value(json_object_get(json_object_get(json_object_get(m, "body"), "error"),
                                                                   "message")));
                         h->ending = true;
@@ -1033,7 +1033,7 @@ static int start_front(server *s, ward_error *err) {
                 char *const argv[] = {"ward-front", "3", "4", NULL};
                 char *const envp[] = {"PATH=/usr/bin:/bin", "LANG=C.UTF-8", NULL};
                 execve(s->front_path, argv, envp);
-                fprintf(stderr, "ward serve: cannot execute %s: %s\n", s->front_path, strerror(errno));
+                fprintf(stderr, "%s: cannot execute %s: %s\n", serve_log_name, s->front_path, strerror(errno));
                 _exit(125);
         }
         close(sp[1]);
@@ -1074,6 +1074,8 @@ int serve_main(const serve_opts *o, ward_error *err) {
         server s = {.o = o, .listen_fd = -1, .audit_fd = -1, .front_fd = -1, .front_pidfd = -1};
         bool loopback = true;
         int r;
+        if (o->name)
+                serve_log_name = o->name;
         if (!o->front_fn) {
                 if ((r = find_front(s.front_path, sizeof s.front_path, err)) < 0)
                         return r;
@@ -1129,7 +1131,7 @@ int serve_main(const serve_opts *o, ward_error *err) {
         if (s.listen_fd >= 0) {
                 close(s.listen_fd);
                 s.listen_fd = -1;
-                fprintf(stderr, "ward serve: listening on %s (%s)\n", o->listen,
+                fprintf(stderr, "%s: listening on %s (%s)\n", serve_log_name, o->listen,
                         s.cfg.tokens_required ? "bearer tokens required" : "one local tenant, no token");
         }
 
@@ -1185,8 +1187,8 @@ int serve_main(const serve_opts *o, ward_error *err) {
                                         config c;
                                         ward_error cerr = {0};
                                         if (config_load(o, loopback, &c, &cerr) < 0) {
-                                                fprintf(stderr, "ward serve: reload: %s (the old config stays)\n",
-                                                        cerr.msg);
+                                                fprintf(stderr, "%s: reload: %s (the old config stays)\n",
+                                                        serve_log_name, cerr.msg);
                                         } else {
                                                 /* Use counts carry over by tenant name. */
                                                 for (size_t i = 0; i < c.n_tenants; i++) {
@@ -1211,7 +1213,7 @@ int serve_main(const serve_opts *o, ward_error *err) {
                                                                 end_host(s.hosts[i]);
                                                         }
                                                 s.refill_at = mono_ms() + POOL_REFILL_DELAY_MS;
-                                                fprintf(stderr, "ward serve: config reloaded\n");
+                                                fprintf(stderr, "%s: config reloaded\n", serve_log_name);
                                         }
                                 } else if (!s.draining) {
                                         /* Drain: the front stops taking requests and
@@ -1236,7 +1238,8 @@ int serve_main(const serve_opts *o, ward_error *err) {
                         if (r < 0 && r != -EAGAIN) {
                                 /* The front broke the protocol or went away. */
                                 if (r != -EPIPE)
-                                        fprintf(stderr, "ward serve: the front broke the protocol: %s\n", strerror(-r));
+                                        fprintf(stderr, "%s: the front broke the protocol: %s\n", serve_log_name,
+                                                strerror(-r));
                                 (void)kill(s.front_pid, SIGKILL);
                         }
                 }
@@ -1272,7 +1275,7 @@ int serve_main(const serve_opts *o, ward_error *err) {
                         if (o->front_fn && si.si_code == CLD_EXITED && si.si_status == 0) {
                                 /* ward mcp: the client closed its end. */
                         } else if (!s.draining) {
-                                fprintf(stderr, "ward serve: the front ended (%s %d); shutting down\n",
+                                fprintf(stderr, "%s: the front ended (%s %d); shutting down\n", serve_log_name,
                                         si.si_code == CLD_EXITED ? "exit" : "signal", si.si_status);
                                 status = 1;
                         }
@@ -1295,6 +1298,6 @@ stop:
         if (s.audit_fd >= 0)
                 close(s.audit_fd);
         sigprocmask(SIG_SETMASK, &old, NULL);
-        fprintf(stderr, "ward serve: stopped\n");
+        fprintf(stderr, "%s: stopped\n", serve_log_name);
         return status;
 }

@@ -10,6 +10,8 @@
 #include "basic/error.h"
 #include "policy/policy.h"
 
+#define WARD_POOL_MAX 64 /* warm sandboxes per language (--pool) */
+
 typedef struct serve_opts {
         const char *listen;      /* "127.0.0.1:8080" */
         const char *config_path; /* NULL: one local tenant, no token */
@@ -23,6 +25,7 @@ typedef struct serve_opts {
          * stdout (ward mcp's); it returns the process's exit status. */
         int (*front_fn)(int parent_fd, void *ctx);
         void *front_ctx;
+        const char *name; /* how messages on stderr begin; NULL: "ward serve" */
 } serve_opts;
 
 /* Runs the server until SIGTERM/SIGINT (drained) or the front's end.
