@@ -472,6 +472,17 @@ static size_t count_hosts(const server *s, host_kind kind) {
 
 /* ---- the warm pool ---- */
 
+/* Pool sandboxes ready for work (warm) or still starting. A taken one is
+ * neither: it counts as the run or session it serves. */
+static size_t count_pool(const server *s, bool warm) {
+        size_t n = 0;
+        for (size_t i = 0; i < s->n_hosts; i++) {
+                const host *h = s->hosts[i];
+                n += h->kind == HOST_POOL && !h->ending && !h->req_id && h->warm == warm;
+        }
+        return n;
+}
+
 static const char *const pool_languages[] = {"python", "node", "bash"};
 
 typedef struct pool_arg {
@@ -772,14 +783,17 @@ static void metrics(server *s, uint64_t id) {
                 "# TYPE ward_pool_hits_total counter\nward_pool_hits_total %" PRIu64 "\n"
                 "# HELP ward_pool_misses_total Runs and sessions started cold.\n"
                 "# TYPE ward_pool_misses_total counter\nward_pool_misses_total %" PRIu64 "\n"
-                "# HELP ward_pool_warm Warm sandboxes waiting.\n# TYPE ward_pool_warm gauge\nward_pool_warm %zu\n"
+                "# HELP ward_pool_warm Warm sandboxes ready and waiting.\n# TYPE ward_pool_warm gauge\n"
+                "ward_pool_warm %zu\n"
+                "# HELP ward_pool_starting Warm sandboxes still starting.\n# TYPE ward_pool_starting gauge\n"
+                "ward_pool_starting %zu\n"
                 "# HELP ward_requests_total API requests.\n# TYPE ward_requests_total counter\n"
                 "ward_requests_total %" PRIu64 "\n"
                 "# HELP ward_rejected_total Requests refused (bad input, quota, capacity).\n"
                 "# TYPE ward_rejected_total counter\nward_rejected_total %" PRIu64 "\n",
                 s->runs_total, s->runs_failed, (double)s->run_ms_sum / 1000.0, s->sessions_total,
                 count_hosts(s, HOST_SESSION), count_hosts(s, HOST_RUN), s->cells_total, s->pool_hits, s->pool_misses,
-                count_hosts(s, HOST_POOL), s->requests_total, s->rejected_total);
+                count_pool(s, true), count_pool(s, false), s->requests_total, s->rejected_total);
         (void)reply_blob(s->front_fd, id, 200, "text/plain; version=0.0.4", text,
                          n > 0 && (size_t)n < sizeof text ? (size_t)n : 0);
 }
