@@ -362,7 +362,7 @@ static void drain_output(session *s, result *res) {
         }
 }
 
-typedef enum { CELL_DONE, CELL_TIMEOUT, CELL_CPU, CELL_CRASHED } cell_end;
+typedef enum { CELL_DONE, CELL_TIMEOUT, CELL_CPU, CELL_CANCELLED, CELL_CRASHED } cell_end;
 
 typedef struct cell_run {
         cell_state c;
@@ -392,6 +392,7 @@ static int exchange(session *s, const char *op, const char *code, size_t len, co
         uint64_t t0 = now_ms(), cpu0 = 0, cpu = 0;
         bool have_cpu = sv_cpu_ns(s->sv, &cpu0);
         uint64_t deadline = t0 + o->wall_ms, grace = 0;
+        bool watch_cancel = !script && o->cancelled && o->cancel_fd >= 0;
         int r = write_some(s, &out);
         cr->end = CELL_DONE;
         while (r >= 0) {
@@ -410,7 +411,8 @@ static int exchange(session *s, const char *op, const char *code, size_t len, co
                         cr->end = CELL_CPU;
                 }
                 if (!cr->interrupted && cr->end != CELL_DONE) {
-                        result_event(res, "limit", cr->end == CELL_TIMEOUT ? "wall_time" : "cpu_time", 1);
+                        if (cr->end != CELL_CANCELLED)
+                                result_event(res, "limit", cr->end == CELL_TIMEOUT ? "wall_time" : "cpu_time", 1);
                         cr->interrupted = true;
                         grace = now + INTERRUPT_GRACE_MS;
                         if (script) {
@@ -430,13 +432,19 @@ static int exchange(session *s, const char *op, const char *code, size_t len, co
                         timeout = CPU_TICK_MS;
                 /* A script ends when the init reports the program's exit
                  * status, before the init itself has torn the sandbox down. */
-                struct pollfd pf[2] = {{.fd = s->ctl, .events = POLLIN},
-                                       {.fd = script ? sv_status_fd(s->sv) : -1, .events = POLLIN}};
+                struct pollfd pf[3] = {{.fd = s->ctl, .events = POLLIN},
+                                       {.fd = script ? sv_status_fd(s->sv) : -1, .events = POLLIN},
+                                       {.fd = watch_cancel ? o->cancel_fd : -1, .events = POLLIN}};
                 if (s->ctl >= 0 && out.off < out.hdr_len + out.code_len)
                         pf[0].events |= POLLOUT;
-                r = sv_poll(s->sv, pf, 2, timeout);
+                r = sv_poll(s->sv, pf, 3, timeout);
                 if (r < 0)
                         break;
+                if (pf[2].revents) {
+                        watch_cancel = false; /* asked once: what follows is the caller's */
+                        if (o->cancelled(o->ctx) && !cr->interrupted)
+                                cr->end = CELL_CANCELLED; /* interrupted at the top of the loop */
+                }
                 if (pf[1].revents) {
                         cr->status_ready = true;
                         break;
@@ -495,7 +503,7 @@ int session_cell(session *s, const char *code, size_t len, const cell_opts *o, j
                 cr.end = CELL_CRASHED;
                 r = 0;
         }
-        if (cr.end == CELL_DONE || cr.end == CELL_TIMEOUT || cr.end == CELL_CPU)
+        if (cr.end == CELL_DONE || cr.end == CELL_TIMEOUT || cr.end == CELL_CPU || cr.end == CELL_CANCELLED)
                 s->execution_count++;
         json_t *doc = NULL;
         /* ward itself may have ended the sandbox during the cell (its
@@ -530,6 +538,9 @@ int session_cell(session *s, const char *code, size_t len, const cell_opts *o, j
                 break;
         case CELL_CPU:
                 status = "cpu_limit";
+                break;
+        case CELL_CANCELLED:
+                status = "cancelled";
                 break;
         case CELL_CRASHED:
                 status = strcmp(json_string_value(json_object_get(doc, "status")), "memory_limit") == 0 ? "memory_limit"

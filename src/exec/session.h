@@ -34,6 +34,12 @@ typedef struct cell_opts {
         /* Output as it comes, for streaming answers (may be NULL). */
         void (*on_output)(void *ctx, int stream, const char *data, size_t len);
         void *ctx;
+        /* A cell nobody waits for any more: when cancel_fd is readable,
+         * cancelled(ctx) is asked, and if it says so the cell is
+         * interrupted as at its time limit and answers "cancelled"
+         * (cancel_fd -1: not watched). */
+        int cancel_fd;
+        bool (*cancelled)(void *ctx);
 } cell_opts;
 
 /* Runs one cell and returns its answer document (see docs/openapi.json:

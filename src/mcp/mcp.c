@@ -11,7 +11,8 @@
  * Each tools/call becomes one FRAME_REQUEST with a fresh frame id; the
  * pending table maps that id back to the JSON-RPC id, the tool and the
  * progress token. notifications/cancelled sends FRAME_CANCEL (the parent
- * stops a run) and drops the answer when it comes. At the end of stdin
+ * stops a run, or has a cell interrupted) and drops the answer when it
+ * comes. At the end of stdin
  * every session this client opened is deleted, the answers are waited
  * for (WARD_MCP_END_WAIT_MS at most), and the front returns 0.
  *

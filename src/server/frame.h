@@ -17,7 +17,7 @@ enum frame_type {
         FRAME_REQUEST = 1, /* front → parent: {"op": ..., ...}; blob: a file's bytes */
         FRAME_REPLY = 2,   /* parent → front: {"status": 200, "body": {...}}; or a raw blob */
         FRAME_CHUNK = 3,   /* parent → front: one streamed piece of a reply in progress */
-        FRAME_CANCEL = 4,  /* front → parent: the client went away; JSON "{}" */
+        FRAME_CANCEL = 4,  /* front → parent → a session's host: the client went away; JSON "{}" */
         FRAME_TYPE_MAX = 4,
 };
 

@@ -26,6 +26,7 @@
 typedef struct stream_ctx {
         int fd;
         uint64_t id;
+        bool ending; /* the parent ended the session, or went away, during a cell */
 } stream_ctx;
 
 static void on_output(void *ctx, int stream, const char *data, size_t len) {
@@ -195,7 +196,31 @@ static const char *str(const json_t *o, const char *key) {
         return json_string_value(json_object_get(o, key));
 }
 
-static void serve_cell(int fd, uint64_t id, session *s, const json_t *m) {
+/* During a cell the parent sends only a cancel for it (its client went
+ * away) or the session's end (parent.c answers anything else with 409):
+ * either stops the cell. */
+static bool cell_cancelled(void *ctx) {
+        stream_ctx *c = ctx;
+        frame f;
+        frame_caps caps = {.json_max = 4096, .blob_max = 0};
+        if (frame_read(c->fd, caps, &f) < 0) {
+                c->ending = true; /* the parent is gone, or broke the protocol */
+                return true;
+        }
+        bool cancel = f.hdr.type == FRAME_CANCEL && f.hdr.id == c->id;
+        if (f.hdr.type == FRAME_REQUEST) {
+                json_error_t jerr;
+                json_t *m = json_loadb(f.json, f.hdr.json_len, 0, &jerr);
+                const char *op = str(m, "op");
+                cancel = c->ending = !op || strcmp(op, "end") == 0;
+                json_decref(m);
+        }
+        frame_free(&f);
+        return cancel;
+}
+
+/* Returns false when the session is to end (see cell_cancelled). */
+static bool serve_cell(int fd, uint64_t id, session *s, const json_t *m) {
         stream_ctx sc = {.fd = fd, .id = id};
         json_t *code = json_object_get(m, "code");
         cell_opts co = {
@@ -203,20 +228,23 @@ static void serve_cell(int fd, uint64_t id, session *s, const json_t *m) {
                 .cpu_ms = (uint64_t)json_integer_value(json_object_get(m, "cpu_ms")),
                 .on_output = json_is_true(json_object_get(m, "stream")) ? on_output : NULL,
                 .ctx = &sc,
+                .cancel_fd = fd,
+                .cancelled = cell_cancelled,
         };
         json_t *doc = NULL;
         ward_error err = {0};
         if (!json_is_string(code) || !co.wall_ms || !co.cpu_ms) {
                 (void)reply_error(fd, id, 400, "invalid_field", "code", 0, "code: missing");
-                return;
+                return true;
         }
         if (session_cell(s, json_string_value(code), json_string_length(code), &co, &doc, &err) < 0) {
                 (void)reply_error(fd, id, 503, "unavailable", NULL, 1, "%s", err.msg);
-                return;
+                return !sc.ending;
         }
         audit(doc, "cell", session_policy(s), json_string_value(code), json_string_length(code), NULL,
               result_text_max(session_policy(s)->output) + WARD_DRIVER_AUDIT_SLACK);
         (void)reply_json(fd, id, 200, doc);
+        return !sc.ending;
 }
 
 static void serve_file(int fd, uint64_t id, session *s, const char *op, const json_t *m, const frame *f) {
@@ -276,6 +304,10 @@ static void session_loop(int fd, session *s) {
                 frame f;
                 if (frame_read(fd, caps, &f) < 0)
                         break; /* the parent is gone, or ended us */
+                if (f.hdr.type == FRAME_CANCEL) {
+                        frame_free(&f); /* for a cell that has answered already */
+                        continue;
+                }
                 json_error_t jerr;
                 json_t *m = json_loads(f.json, 0, &jerr);
                 const char *op = str(m, "op");
@@ -284,14 +316,17 @@ static void session_loop(int fd, session *s) {
                         frame_free(&f);
                         break;
                 }
+                bool go_on = true;
                 if (strcmp(op, "cell") == 0)
-                        serve_cell(fd, f.hdr.id, s, m);
+                        go_on = serve_cell(fd, f.hdr.id, s, m);
                 else if (strncmp(op, "file.", 5) == 0)
                         serve_file(fd, f.hdr.id, s, op, m, &f);
                 else
                         (void)reply_error(fd, f.hdr.id, 400, "invalid_field", NULL, 0, "unknown operation");
                 json_decref(m);
                 frame_free(&f);
+                if (!go_on)
+                        break;
         }
 }
 

@@ -75,7 +75,12 @@ typedef struct host {
         char *tenant;    /* the tenant's name (a reload may replace the table) */
         uint64_t req_id; /* the front's request in progress; 0: none */
         bool creating;   /* the session's start is that request */
-        bool warm;       /* a pool host that said it is ready */
+        bool cancelled;  /* the request in progress was cancelled: its answer is near */
+        /* One cell that came while a cancelled cell ends: sent once that
+         * one has answered, rather than refused as busy. */
+        uint64_t next_id;
+        char *next_text;
+        bool warm; /* a pool host that said it is ready */
         bool ending;
         uint64_t end_sent_ms;
         /* sessions */
@@ -310,6 +315,7 @@ static void host_free(host *h) {
                 close(h->pidfd);
         frame_reader_free(&h->rd);
         free(h->tenant);
+        free(h->next_text);
         free(h);
 }
 
@@ -715,7 +721,8 @@ static void op_session_list(server *s, uint64_t id, const tenant *t) {
 
 /* cell and file.*: checked here, then handed to the session's host. */
 static void op_session_forward(server *s, uint64_t id, const char *op, host *h, const json_t *m, const frame *f) {
-        if (h->req_id) {
+        bool queue = h->req_id && h->cancelled && !h->next_id && strcmp(op, "cell") == 0;
+        if (h->req_id && !queue) {
                 s->rejected_total++;
                 (void)reply_error(s->front_fd, id, 409, "busy", NULL, 1, "session %s is running a cell", h->id);
                 return;
@@ -753,6 +760,11 @@ static void op_session_forward(server *s, uint64_t id, const char *op, host *h, 
         }
         _cleanup_free_ char *text = fwd ? json_dumps(fwd, JSON_COMPACT) : NULL;
         json_decref(fwd);
+        if (queue && text) {
+                h->next_id = id;
+                h->next_text = TAKE_PTR(text);
+                return;
+        }
         bool put = strcmp(op, "file.put") == 0;
         if (!text || frame_write(h->fd, FRAME_REQUEST, id, text, strlen(text), put ? f->blob : NULL,
                                  put ? f->hdr.blob_len : 0) < 0) {
@@ -760,6 +772,24 @@ static void op_session_forward(server *s, uint64_t id, const char *op, host *h, 
                 return;
         }
         h->req_id = id;
+        h->cancelled = false;
+        h->last_used_ms = real_ms();
+}
+
+/* The cell that waited for a cancelled one goes to the host now. */
+static void send_next(server *s, host *h) {
+        uint64_t id = h->next_id;
+        _cleanup_free_ char *text = h->next_text;
+        h->next_id = 0;
+        h->next_text = NULL;
+        if (!id)
+                return;
+        if (h->ending || frame_write(h->fd, FRAME_REQUEST, id, text, strlen(text), NULL, 0) < 0) {
+                (void)reply_error(s->front_fd, id, 503, "unavailable", NULL, 1, "session %s is not answering", h->id);
+                return;
+        }
+        h->req_id = id;
+        h->cancelled = false;
         h->last_used_ms = real_ms();
 }
 
@@ -865,9 +895,18 @@ static void handle_cancel(server *s, uint64_t id) {
         for (size_t i = 0; i < s->n_hosts; i++) {
                 host *h = s->hosts[i];
                 /* A run nobody waits for is stopped; its host ends it
-                 * cleanly on SIGTERM. A cell runs to its own limit. */
+                 * cleanly on SIGTERM. A cell is interrupted, and its
+                 * session goes on. */
                 if (h->req_id == id && h->kind == HOST_RUN)
                         (void)kill(h->pid, SIGTERM);
+                else if (h->req_id == id && h->kind == HOST_SESSION && !h->creating && !h->cancelled)
+                        h->cancelled = frame_write(h->fd, FRAME_CANCEL, id, "{}", 2, NULL, 0) == 0;
+                /* A queued cell whose client went away is dropped. */
+                if (h->next_id == id) {
+                        h->next_id = 0;
+                        free(h->next_text);
+                        h->next_text = NULL;
+                }
         }
 }
 
@@ -929,8 +968,11 @@ static void handle_host_frame(server *s, host *h, frame *f) {
                         s->run_ms_sum += mono_ms() - h->started_mono_ms;
                 }
                 h->req_id = 0;
+                h->cancelled = false;
         }
         (void)frame_write(s->front_fd, f->hdr.type, f->hdr.id, f->json, f->hdr.json_len, f->blob, f->hdr.blob_len);
+        if (f->hdr.type == FRAME_REPLY && h->next_id)
+                send_next(s, h);
         /* The pool is refilled a little after the answer is out: starting
          * a sandbox takes CPU that the answer, still on its way to the
          * client through the front, should not wait for. */
@@ -948,6 +990,9 @@ static void reap_host(server *s, size_t i) {
                 (void)reply_error(s->front_fd, h->req_id, 503, "unavailable", NULL, 1,
                                   "the sandbox's supervisor ended before it answered");
         }
+        if (h->next_id)
+                (void)reply_error(s->front_fd, h->next_id, 503, "unavailable", NULL, 1,
+                                  "the session ended before the cell could run");
         tenant *t = find_tenant(s, h->tenant);
         if (t && h->kind == HOST_RUN && t->runs)
                 t->runs--;
@@ -1250,8 +1295,11 @@ int serve_main(const serve_opts *o, ward_error *err) {
                                 frame_free(&f);
                         }
                         if (r < 0 && r != -EAGAIN) {
-                                /* The front broke the protocol or went away. */
-                                if (r != -EPIPE)
+                                /* The front broke the protocol or went away
+                                 * (ECONNRESET: it closed before reading all we
+                                 * sent, as when it ends while answers are
+                                 * still coming); its exit status says which. */
+                                if (r != -EPIPE && r != -ECONNRESET)
                                         fprintf(stderr, "%s: the front broke the protocol: %s\n", serve_log_name,
                                                 strerror(-r));
                                 (void)kill(s.front_pid, SIGKILL);
@@ -1268,7 +1316,7 @@ int serve_main(const serve_opts *o, ward_error *err) {
                                         handle_host_frame(&s, h, &f);
                                         frame_free(&f);
                                 }
-                                if (r < 0 && r != -EAGAIN && r != -EPIPE)
+                                if (r < 0 && r != -EAGAIN && r != -EPIPE && r != -ECONNRESET)
                                         (void)kill(h->pid, SIGKILL); /* a host that broke the protocol */
                         }
                         if (pf[4 + 2 * i].revents) {

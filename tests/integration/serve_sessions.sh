@@ -106,6 +106,30 @@ cell $BASH_S 'echo second'
 expect_error "a second cell at once" 409 null
 wait $busy
 
+# ---- a cell whose client goes away is interrupted; the session goes on ----
+for lang in python bash; do
+  if [ $lang = python ]; then
+    S=$PY long='import time; time.sleep(20)' next='print("after")'
+  else
+    S=$BASH_S long='sleep 20' next='echo after'
+  fi
+  t0=$(date +%s%N)
+  curl -s -o /dev/null -m 1 "$U/v1/sessions/$S/cells" -H 'Content-Type: application/json' \
+    -d "$(jq -cn --arg c "$long" '{code: $c, timeout: "25s"}')"
+  for _ in $(seq 50); do
+    req GET "/v1/sessions/$S"
+    [ "$(j .state)" = busy ] || break
+    sleep 0.1
+  done
+  expect_ne "$lang: busy 5 s after its cell's client went away" "$(j .state)" busy
+  cell $S "$next"
+  expect_eq "$lang: a cell after the abandoned one: status" "$(j .status)" ok
+  expect_eq "$lang: a cell after the abandoned one: stdout" "$(j .stdout)" after
+  expect_eq "$lang: the session was not restarted" "$(j .session_restarted)" false
+  ms=$((($(date +%s%N) - t0) / 1000000))
+  if [ "$ms" -lt 15000 ]; then ok; else fail "$lang: the abandoned cell held the session for $ms ms"; fi
+done
+
 # ---- a crash: a fresh interpreter, and the answer says so ----
 cell $PY 'import os; os._exit(3)'
 expect_eq "python os._exit(3): session_restarted" "$(j .session_restarted)" true

@@ -133,6 +133,22 @@ if (noMatplotlib) {
   ok(!r.isError && img && typeof img.data === "string" && Buffer.from(img.data, "base64").subarray(0, 8).equals(PNG),
     `chart as image/png with the PNG signature: ${JSON.stringify(r.content).slice(0, 300)}`);
 }
+// Cancel a long cell: it is interrupted, and the session, with its
+// state, takes the next call at once.
+{
+  const acCell = new AbortController();
+  const tc = Date.now();
+  const longCell = client.callTool({ name: "session_exec", arguments: { session_id: sid, code: "import time\nx += 1\ntime.sleep(30)" } },
+    undefined, { signal: acCell.signal });
+  await new Promise((res) => setTimeout(res, 1000));
+  acCell.abort("test cancels");
+  let cellAborted = false;
+  try { await longCell; } catch { cellAborted = true; }
+  ok(cellAborted, "the cancelled session_exec rejects");
+  r = await client.callTool({ name: "session_exec", arguments: { session_id: sid, code: "x" } });
+  ok(!r.isError && text(r).includes("42") && Date.now() - tc < 15000,
+    `the session answers after a cancelled cell, state kept (${Date.now() - tc} ms): ${JSON.stringify(r.content).slice(0, 200)}`);
+}
 r = await client.callTool({ name: "session_end", arguments: { session_id: sid } });
 ok(!r.isError, "session_end");
 r = await client.callTool({ name: "session_exec", arguments: { session_id: sid, code: "x" } });
