@@ -457,16 +457,16 @@ static int err_reply(server *s, uint64_t id, const req_error *e) {
         return reply_error(s->front_fd, id, e->status, e->code, e->field[0] ? e->field : NULL, 0, "%s", e->msg);
 }
 
+/* Whether the tenant may start another run this minute. Only runs that
+ * start count (op_run): a request refused for its input or the server's
+ * capacity does not use up the tenant's quota. */
 static bool rate_ok(tenant *t) {
         uint64_t now = mono_ms();
         if (now - t->window_start_ms >= 60000) {
                 t->window_start_ms = now;
                 t->window_runs = 0;
         }
-        if (t->window_runs >= t->runs_per_minute)
-                return false;
-        t->window_runs++;
-        return true;
+        return t->window_runs < t->runs_per_minute;
 }
 
 static size_t count_hosts(const server *s, host_kind kind) {
@@ -623,6 +623,7 @@ static void op_run(server *s, uint64_t id, tenant *t, const json_t *m) {
         h->req_id = id;
         h->started_mono_ms = mono_ms();
         t->runs++;
+        t->window_runs++;
         s->runs_total++;
 }
 

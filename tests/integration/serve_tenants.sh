@@ -143,7 +143,12 @@ wait $slow
 expect_eq "tenant b: the first run ended well" "$(jf "$T_TMP/slow.json" .status)" ok
 post /v1/runs '{"argv": ["true"]}' "${B[@]}"
 expect_eq "tenant b: a run once the first is done" "$CODE" 200
-# runs per minute: c may start 3
+# runs per minute: c may start 3. Requests refused for their input are
+# not runs and use none of them.
+for _ in 1 2 3 4; do
+  post /v1/runs '{"language": "cobol", "code": "x"}' "${C[@]}"
+  expect_eq "tenant c: a refused run" "$CODE" 400
+done
 for i in 1 2 3; do
   post /v1/runs '{"argv": ["true"]}' "${C[@]}"
   expect_eq "tenant c: run $i of 3 per minute" "$CODE" 200
