@@ -134,6 +134,29 @@ int request_copy_policy(const policy *tier, policy *ret, req_error *e) {
         return 0;
 }
 
+/* TEXT (N bytes) as ENCODING ("utf-8" or NULL: as it is; "base64") into
+ * a fresh buffer, NUL-terminated. -EINVAL for bad base64, -ENOMEM. */
+static int decode_content(const char *text, size_t n, bool base64, char **ret, size_t *ret_len) {
+        size_t len = base64 ? BASE64_DECODE_LENGTH(n) : n;
+        char *out = malloc(len + 1);
+        if (!out)
+                return -ENOMEM;
+        if (base64) {
+                struct base64_decode_ctx ctx;
+                base64_decode_init(&ctx);
+                if (!base64_decode_update(&ctx, &len, (uint8_t *)out, n, text) || !base64_decode_final(&ctx)) {
+                        free(out);
+                        return -EINVAL;
+                }
+        } else {
+                memcpy(out, text, n);
+        }
+        out[len] = '\0';
+        *ret = out;
+        *ret_len = len;
+        return 0;
+}
+
 static int decode_file(const json_t *f, size_t i, req_file *out, req_error *e) {
         char field[64];
         snprintf(field, sizeof field, "files[%zu]", i);
@@ -150,28 +173,14 @@ static int decode_file(const json_t *f, size_t i, req_file *out, req_error *e) {
         ward_error werr = {0};
         if (files_check_path(json_string_value(path), false, &werr) < 0)
                 return fail(e, 400, "invalid_field", field, "%s.%s", field, werr.msg);
-        out->path = strdup(json_string_value(path));
-        size_t n = json_string_length(content);
-        if (!enc || strcmp(enc, "utf-8") == 0) {
-                out->data = malloc(n + 1);
-                if (out->data) {
-                        memcpy(out->data, json_string_value(content), n);
-                        out->len = n;
-                }
-        } else if (strcmp(enc, "base64") == 0) {
-                struct base64_decode_ctx ctx;
-                base64_decode_init(&ctx);
-                out->data = malloc(BASE64_DECODE_LENGTH(n) + 1);
-                size_t len = BASE64_DECODE_LENGTH(n);
-                if (out->data &&
-                    (!base64_decode_update(&ctx, &len, (uint8_t *)out->data, n, json_string_value(content)) ||
-                     !base64_decode_final(&ctx)))
-                        return fail(e, 400, "invalid_field", field, "%s.content: not valid base64", field);
-                out->len = len;
-        } else {
+        if (enc && strcmp(enc, "utf-8") != 0 && strcmp(enc, "base64") != 0)
                 return fail(e, 400, "invalid_field", field, "%s.encoding: must be \"utf-8\" or \"base64\"", field);
-        }
-        if (!out->path || !out->data)
+        out->path = strdup(json_string_value(path));
+        r = decode_content(json_string_value(content), json_string_length(content), enc && strcmp(enc, "base64") == 0,
+                           &out->data, &out->len);
+        if (r == -EINVAL)
+                return fail(e, 400, "invalid_field", field, "%s.content: not valid base64", field);
+        if (!out->path || r < 0)
                 return fail(e, 503, "unavailable", NULL, "out of memory");
         return 0;
 }
@@ -225,16 +234,22 @@ int request_run(const json_t *body, const policy *tier, run_request *ret, req_er
         int r = request_copy_policy(tier, &ret->policy, e);
         if (r < 0)
                 return r;
-        static const char *const keys[] = {"language", "code", "argv",    "files", "stdin",
-                                           "limits",   "env",  "network", NULL};
+        static const char *const keys[] = {"language",       "code",   "argv", "files",   "stdin",
+                                           "stdin_encoding", "limits", "env",  "network", NULL};
         if ((r = known_keys(body, keys, "", e)) < 0)
                 return r;
-        const char *language, *code, *in;
+        const char *language, *code, *in, *in_enc;
         size_t code_len = 0, in_len = 0;
         if ((r = get_string(body, "language", &language, NULL, e)) < 0 ||
             (r = get_string(body, "code", &code, &code_len, e)) < 0 ||
-            (r = get_string(body, "stdin", &in, &in_len, e)) < 0)
+            (r = get_string(body, "stdin", &in, &in_len, e)) < 0 ||
+            (r = get_string(body, "stdin_encoding", &in_enc, NULL, e)) < 0)
                 return r;
+        if (in_enc && strcmp(in_enc, "utf-8") != 0 && strcmp(in_enc, "base64") != 0)
+                return fail(e, 400, "invalid_field", "stdin_encoding",
+                            "stdin_encoding: must be \"utf-8\" or \"base64\"");
+        if (in_enc && !in)
+                return fail(e, 400, "invalid_field", "stdin_encoding", "stdin_encoding: there is no stdin");
         json_t *argv = json_object_get(body, "argv");
         if (argv && language)
                 return fail(e, 400, "invalid_field", "argv", "argv: give either argv or language, not both");
@@ -275,12 +290,14 @@ int request_run(const json_t *body, const policy *tier, run_request *ret, req_er
                 ret->code_len = code_len;
         }
         if (in) {
-                if (in_len > WARD_CODE_MAX)
-                        return fail(e, 413, "too_large", "stdin", "stdin: larger than %u bytes", WARD_CODE_MAX);
-                if (!(ret->stdin_data = malloc(in_len + 1)))
+                bool base64 = in_enc && strcmp(in_enc, "base64") == 0;
+                r = decode_content(in, in_len, base64, &ret->stdin_data, &ret->stdin_len);
+                if (r == -EINVAL)
+                        return fail(e, 400, "invalid_field", "stdin", "stdin: not valid base64");
+                if (r < 0)
                         return fail(e, 503, "unavailable", NULL, "out of memory");
-                memcpy(ret->stdin_data, in, in_len);
-                ret->stdin_len = in_len;
+                if (ret->stdin_len > WARD_CODE_MAX)
+                        return fail(e, 413, "too_large", "stdin", "stdin: larger than %u bytes", WARD_CODE_MAX);
         }
         json_t *files = json_object_get(body, "files");
         if (files) {

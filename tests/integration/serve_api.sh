@@ -137,8 +137,17 @@ for MODE in warm cold; do
   expect_eq "[$MODE] python stdin: stdout" "$(j .stdout)" "HELLO"
   case_run argv_stdin 0 '{"argv": ["cat"], "stdin": "abc\n\u00e9"}' -- cat
   expect_eq "[$MODE] cat stdin: stdout" "$(j .stdout)" "$(printf 'abc\n\303\251')"
-  # stdin is text: a NUL in a JSON string is refused, with the reason
-  # (openapi.json RunRequest.stdin); binary input goes in a file.
+  # stdin as text: a NUL in a JSON string is refused, with the reason
+  # (openapi.json RunRequest.stdin); binary input comes base64-encoded.
+  post /v1/runs "{\"argv\": [\"od\", \"-An\", \"-tx1\"], \"stdin\": \"$(printf 'a\000b\377' | base64)\", \"stdin_encoding\": \"base64\"}"
+  expect_eq "[$MODE] binary stdin, base64: HTTP status" "$CODE" 200
+  expect_eq "[$MODE] binary stdin, base64: the bytes the program read" "$(j .stdout | tr -s ' ' | sed 's/^ //')" "61 00 62 ff"
+  post /v1/runs '{"argv": ["cat"], "stdin": "not base64!", "stdin_encoding": "base64"}'
+  expect_error "[$MODE] stdin that is not base64" 400 stdin
+  post /v1/runs '{"argv": ["cat"], "stdin": "x", "stdin_encoding": "utf-16"}'
+  expect_error "[$MODE] an unknown stdin_encoding" 400 stdin_encoding
+  post /v1/runs '{"argv": ["cat"], "stdin_encoding": "base64"}'
+  expect_error "[$MODE] stdin_encoding without stdin" 400 stdin_encoding
   post /v1/runs '{"argv": ["od", "-An", "-tx1"], "stdin": "a\u0000b"}'
   expect_eq "[$MODE] stdin with a NUL byte: HTTP status" "$CODE" 400
   expect_eq "[$MODE] stdin with a NUL byte: error code" "$(j .error.code)" invalid_json
