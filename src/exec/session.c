@@ -440,7 +440,7 @@ static int exchange(session *s, const char *op, const char *code, size_t len, co
                 r = sv_poll(s->sv, pf, 3, timeout);
                 if (r < 0)
                         break;
-                if (pf[2].revents) {
+                if (watch_cancel && pf[2].revents) {
                         watch_cancel = false; /* asked once: what follows is the caller's */
                         if (o->cancelled(o->ctx) && !cr->interrupted)
                                 cr->end = CELL_CANCELLED; /* interrupted at the top of the loop */
