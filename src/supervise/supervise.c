@@ -204,18 +204,23 @@ static void answer_notification(loop *l) {
  * next check need not come before the rest of the budget could be spent
  * that way: a sandbox that waits (a warm one, an idle session) is looked
  * at seldom, one that spins every CPU_TICK_MS near its limit. */
+static uint64_t cpu_check_ms(uint64_t budget_left_ns) {
+        static long cpus; /* the CPUs this machine may have; read once */
+        if (!cpus && (cpus = sysconf(_SC_NPROCESSORS_CONF)) < 1)
+                cpus = 1;
+        uint64_t ms = budget_left_ns / (uint64_t)cpus / 1000000u;
+        return ms < CPU_TICK_MS ? CPU_TICK_MS : ms;
+}
+
 static void check_cpu(loop *l) {
-        uint64_t ns;
-        if (!l->have_cg || !l->cg.cpu || cgroup_cpu_ns(&l->cg, &ns) < 0)
-                ns = 0; /* unreadable now: look again soon */
-        if (ns >= l->cpu_limit_ns) {
-                end_run(l, STATUS_CPU_LIMIT, "cpu_time");
-                return;
+        uint64_t ns, ms = CPU_TICK_MS; /* unreadable now: look again soon */
+        if (l->have_cg && l->cg.cpu && cgroup_cpu_ns(&l->cg, &ns) == 0) {
+                if (ns >= l->cpu_limit_ns) {
+                        end_run(l, STATUS_CPU_LIMIT, "cpu_time");
+                        return;
+                }
+                ms = cpu_check_ms(l->cpu_limit_ns - ns);
         }
-        long cpus = sysconf(_SC_NPROCESSORS_CONF);
-        uint64_t ms = (l->cpu_limit_ns - ns) / (uint64_t)(cpus > 0 ? cpus : 1) / 1000000u;
-        if (ms < CPU_TICK_MS)
-                ms = CPU_TICK_MS;
         struct itimerspec its = {.it_value = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000}};
         if (timerfd_settime(l->tick_fd, 0, &its, NULL) < 0) {
                 /* Cannot happen with a valid fd; never leave the limit unwatched. */
@@ -635,11 +640,8 @@ int sv_start(const supervise_req *req, result *res, sv **ret, ward_error *err) {
                 l->wall_fd = -1;
                 goto setup_failed;
         }
-        if (l->have_cg && l->cg.cpu) {
-                l->tick_fd = arm_timer(CLOCK_MONOTONIC, CPU_TICK_MS, 0); /* < 0: RLIMIT_CPU still holds */
-                if (l->tick_fd >= 0)
-                        check_cpu(l); /* sets the first check by the budget */
-        }
+        if (l->have_cg && l->cg.cpu) /* the program has used nothing yet: the whole budget */
+                l->tick_fd = arm_timer(CLOCK_MONOTONIC, cpu_check_ms(l->cpu_limit_ns), 0); /* < 0: RLIMIT_CPU holds */
         l->t_exec = now_ms();
         *ret = l;
         return 0;

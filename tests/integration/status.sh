@@ -59,6 +59,13 @@ expect_match "cpu_limit: cpu_ms about 1s" "$(j .cpu_ms)" '^(9[0-9][0-9]|[1-4][0-
 expect_match "cpu_limit: ended before the wall time" "$(j .wall_ms)" '^[0-9]{1,4}$'
 expect_eq "cpu_limit: limit event" \
   "$(j '[.events[] | select(.type == "limit") | .limit] | index("cpu_time") != null')" true
+# Two processes spinning on two CPUs: the limit is the sandbox's total, and
+# it holds closely (the usage is read when the rest of the budget could be
+# spent on every CPU at once, and at least every 20 ms near the end).
+run_json --cpu-time 1s --wall-time 20s -- sh -c 'yes >/dev/null & yes >/dev/null & wait'
+expect_status cpu_limit
+ms=$(j .cpu_ms)
+if [[ $ms =~ ^[0-9]+$ ]] && [ "$ms" -ge 950 ] && [ "$ms" -le 1300 ]; then ok; else fail "two spinners, --cpu-time 1s: cpu_ms $ms"; fi
 # Sleeping uses no CPU: the CPU limit does not end it.
 run_ward run --cpu-time 1s --wall-time 10s -- sleep 2
 expect_rc 0
