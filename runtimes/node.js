@@ -107,7 +107,7 @@ function pump() {
     const req = parseRequest();
     if (!req) return;
     if (req.op === 'script') {
-      runScript(req.code);
+      runScript(req.code, req.id);
       return;
     }
     busy = true;
@@ -332,12 +332,31 @@ function printUncaught(err) {
 // Runs code as `node /run/ward/main.js` would: a CommonJS main module,
 // node's own handling of uncaught errors (stack on stderr, status 1) and
 // of process.exit; the process ends when the event loop is empty.
-function runScript(code) {
-  ctl.destroy();
+function runScript(code, id) {
+  // The control socket no longer reads nor keeps the process alive; it
+  // is kept for the status, said as the process exits (as the Python
+  // driver does): tearing node down takes milliseconds that the answer
+  // need not wait for. Only when no exit listener of the script's would
+  // run after this one (it could still print, or change the status). A
+  // signal or a crash says nothing: ward reads the status from the init.
+  ctl.removeAllListeners('data');
+  ctl.removeAllListeners('end');
+  ctl.removeAllListeners('error');
+  ctl.on('error', () => {});
+  ctl.pause();
+  ctl.unref();
+  process.on('exit', (status) => {
+    if (process.listenerCount('exit') !== 1) return;
+    try {
+      fs.writeSync(Number(fdArg), `{"type":"exit","id":${id},"status":${status & 0xff}}\n`);
+      // Then a short wait for ward to end the sandbox, so that the CPU
+      // the answer is sent from is not busy with this teardown.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    } catch {}
+  });
   process.removeListener('SIGINT', onSigint);
   process.removeListener('unhandledRejection', onUnhandledRejection);
   process.argv = [process.argv[0], SCRIPT_PATH];
-  const Module = require('module');
   const main = new Module(SCRIPT_PATH, null);
   main.id = '.';
   main.filename = SCRIPT_PATH;
@@ -351,5 +370,12 @@ function runScript(code) {
     main.loaded = true;
   });
 }
+
+// Loaded before the first request rather than during it: the module
+// system a script runs in, and the stdout and stderr streams that node
+// makes on first use (together about a millisecond of a warm run).
+const Module = require('module');
+void process.stdout;
+void process.stderr;
 
 send({ type: 'ready', language: 'node', version: process.versions.node });

@@ -117,6 +117,15 @@ for MODE in warm cold; do
   expect_eq "[$MODE] python sys.exit(3): status, exit_code" "$(j '"\(.status) \(.exit_code)"')" "exit 3"
   case_run node_exit 1 '{"language": "node", "code": "process.exitCode = 4"}' -- --lang node -c 'process.exitCode = 4'
   expect_eq "[$MODE] node exitCode 4: status, exit_code" "$(j '"\(.status) \(.exit_code)"')" "exit 4"
+  # A script's own exit listeners run, print and set the status before
+  # the answer is made (as an atexit handler does in Python).
+  EXITL='process.on("exit", (c) => { console.log("bye", c); process.exitCode = 9 }); process.exitCode = 4'
+  case_run node_exit_listener 1 "$(jq -cn --arg c "$EXITL" '{language: "node", code: $c}')" -- --lang node -c "$EXITL"
+  expect_eq "[$MODE] node exit listener: stdout, status, exit_code" "$(j '"\(.stdout)\(.status) \(.exit_code)"')" "bye 4
+exit 9"
+  EXITL='import atexit; atexit.register(lambda: print("bye"))'
+  case_run py_atexit 1 "$(jq -cn --arg c "$EXITL" '{language: "python", code: $c}')" -- --lang python -c "$EXITL"
+  expect_eq "[$MODE] python atexit: stdout" "$(j .stdout)" "bye"
   case_run bash_exit 1 '{"language": "bash", "code": "exit 5"}' -- --lang bash -c 'exit 5'
   expect_eq "[$MODE] bash exit 5: status, exit_code" "$(j '"\(.status) \(.exit_code)"')" "exit 5"
   case_run sh_exit 0 '{"language": "sh", "code": "exit 6"}' -- --lang sh -c 'exit 6'
