@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -43,6 +45,23 @@ int fd_write_full(int fd, const void *buf, size_t len) {
                 done += (size_t)n;
         }
         return 0;
+}
+
+void fd_write_line(int fd, const char *prefix, const char *fmt, ...) {
+        char line[WARD_LINE_MAX];
+        va_list ap;
+        int n = snprintf(line, sizeof line - 1, "%s", prefix ? prefix : "");
+        if (n < 0 || (size_t)n > sizeof line - 2)
+                n = n < 0 ? 0 : (int)sizeof line - 2;
+        va_start(ap, fmt);
+        // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): ap is started just above; a false positive of LLVM 14 (llvm-project#40656)
+        int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+        va_end(ap);
+        size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
+        if (len > sizeof line - 2)
+                len = sizeof line - 2;
+        line[len++] = '\n';
+        (void)fd_write_full(fd, line, len);
 }
 
 int fd_open_no_symlinks(const char *path, int flags, mode_t mode) {

@@ -37,7 +37,7 @@ typedef struct cell_opts {
         /* A cell nobody waits for any more: when cancel_fd is readable,
          * cancelled(ctx) is asked, and if it says so the cell is
          * interrupted as at its time limit and answers "cancelled"
-         * (cancel_fd -1: not watched). */
+         * (cancelled NULL: nothing is watched). */
         int cancel_fd;
         bool (*cancelled)(void *ctx);
 } cell_opts;

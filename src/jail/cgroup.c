@@ -118,14 +118,6 @@ static int parse_u64_text(const char *text, uint64_t *ret) {
         return 0;
 }
 
-static int read_u64(const char *dir, const char *file, uint64_t *ret) {
-        char path[4096];
-        _cleanup_free_ char *text = NULL;
-        snprintf(path, sizeof path, "%s/%s", dir, file);
-        int r = fd_read_file(path, 4096, &text, NULL);
-        return r < 0 ? r : parse_u64_text(text, ret);
-}
-
 /* "key value" lines, as in memory.events, pids.events, cpu.stat. */
 static int parse_keyed_text(const char *text, const char *key, uint64_t *ret) {
         size_t klen = strlen(key);
@@ -329,14 +321,6 @@ static int create_v2(cgroup *cg, const policy *p, ward_error *err) {
         if ((r = write_value(cg->dir[0], "pids.max", v)) < 0)
                 return err_set(err, r, "cgroup v2: pids.max: %s", strerror(-r));
         cg->pids = true;
-        uint64_t ns;
-        _cleanup_free_ char *cpu_stat = NULL;
-        char stat_path[4096 + 16];
-        snprintf(stat_path, sizeof stat_path, "%s/cpu.stat", cg->dir[0]);
-        cg->cpu = fd_read_file(stat_path, 64 * 1024, &cpu_stat, NULL) >= 0 &&
-                  parse_keyed_text(cpu_stat, "usage_usec", &ns) == 0;
-        if (!cg->cpu)
-                return err_set(err, -ENOENT, "cgroup v2: cpu.stat has no usage_usec");
         return 0;
 }
 
@@ -396,10 +380,6 @@ static int create_v1(cgroup *cg, const policy *p, ward_error *err) {
         if ((r = write_value(cg->dir[V1_PIDS], "pids.max", v)) < 0)
                 return err_set(err, r, "cgroup v1: pids.max: %s", strerror(-r));
         cg->pids = true;
-        uint64_t ns;
-        if ((r = read_u64(cg->dir[V1_CPUACCT], "cpuacct.usage", &ns)) < 0)
-                return err_set(err, r, "cgroup v1: cpuacct.usage: %s", strerror(-r));
-        cg->cpu = true;
         return 0;
 }
 
@@ -412,10 +392,18 @@ int cgroup_create(cgroup *cg, const policy *p, ward_error *err) {
                 r = create_v1(cg, p, err);
         else
                 r = err_set(err, -ENOENT, "no cgroup hierarchy is mounted at /sys/fs/cgroup");
+        if (r >= 0) {
+                /* The CPU limit is ward's to enforce: its usage must be
+                 * readable, from the file held open for the run. */
+                uint64_t ns;
+                open_stats(cg);
+                if ((r = cgroup_cpu_ns(cg, &ns)) < 0)
+                        r = err_set(err, r, "cgroup v%d: cannot read the CPU usage (%s): %s", cg->version,
+                                    cg->version == 1 ? "cpuacct.usage" : "cpu.stat usage_usec", strerror(-r));
+                cg->cpu = r >= 0;
+        }
         if (r < 0)
                 cgroup_destroy(cg);
-        else
-                open_stats(cg);
         return r;
 }
 

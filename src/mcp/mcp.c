@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "basic/cleanup.h"
+#include "basic/fd.h"
 #include "basic/jsontext.h"
 #include "server/frame.h"
 #include "server/front.h"
@@ -434,20 +435,8 @@ static struct mcp {
 
 static const char *const levels[] = {"debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"};
 
-static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void logf_(const char *fmt, ...) {
-        char text[1024];
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(text, sizeof text - 1, fmt, ap);
-        va_end(ap);
-        if (n < 0)
-                return;
-        if ((size_t)n > sizeof text - 2)
-                n = (int)sizeof text - 2;
-        text[n++] = '\n';
-        (void)!write(STDERR_FILENO, text, (size_t)n);
-}
+/* One line on stderr, in one write; stdout is the protocol's alone. */
+#define logf_(...) fd_write_line(STDERR_FILENO, NULL, __VA_ARGS__)
 
 /* One message to the client, whole, as one line. Blocking: a client that
  * reads nothing stops the front, which is all it can do to us. */

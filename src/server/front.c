@@ -145,22 +145,8 @@ static long long now_ms(void) {
         return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* One line on stderr, written with one write(2): stdio could allocate or
- * fstat() under the seccomp filter. */
-__attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...) {
-        char line[WARD_ERROR_MAX + 64];
-        va_list ap;
-        int n = snprintf(line, sizeof line, "ward serve: front: ");
-        va_start(ap, fmt);
-        // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): ap is started just above; a false positive of LLVM 14 (llvm-project#40656)
-        int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
-        va_end(ap);
-        size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
-        if (len > sizeof line - 2)
-                len = sizeof line - 2;
-        line[len++] = '\n';
-        (void)fd_write_full(STDERR_FILENO, line, len);
-}
+/* One line on stderr, in one write (fd_write_line). */
+#define say(...) fd_write_line(STDERR_FILENO, "ward serve: front: ", __VA_ARGS__)
 
 /* ---- text checks ---- */
 

@@ -479,12 +479,22 @@ static size_t count_hosts(const server *s, host_kind kind) {
 /* ---- the warm pool ---- */
 
 /* Pool sandboxes ready for work (warm) or still starting. A taken one is
- * neither: it counts as the run or session it serves. */
+ * neither: it is a run or a session from then on (its kind changes). */
 static size_t count_pool(const server *s, bool warm) {
         size_t n = 0;
         for (size_t i = 0; i < s->n_hosts; i++) {
                 const host *h = s->hosts[i];
-                n += h->kind == HOST_POOL && !h->ending && !h->req_id && h->warm == warm;
+                n += h->kind == HOST_POOL && !h->ending && h->warm == warm;
+        }
+        return n;
+}
+
+/* Pool sandboxes of one language, ready or starting. */
+static size_t pool_size(const server *s, const char *language) {
+        size_t n = 0;
+        for (size_t i = 0; i < s->n_hosts; i++) {
+                const host *h = s->hosts[i];
+                n += h->kind == HOST_POOL && !h->ending && strcmp(h->language, language) == 0;
         }
         return n;
 }
@@ -508,11 +518,7 @@ static void pool_refill(server *s) {
         for (size_t l = 0; l < ELEMENTSOF(pool_languages); l++) {
                 if (mono_ms() < s->pool_backoff_until[l])
                         continue;
-                size_t have = 0;
-                for (size_t i = 0; i < s->n_hosts; i++)
-                        have += s->hosts[i]->kind == HOST_POOL && !s->hosts[i]->ending &&
-                                strcmp(s->hosts[i]->language, pool_languages[l]) == 0;
-                for (; have < s->o->pool; have++) {
+                for (size_t have = pool_size(s, pool_languages[l]); have < s->o->pool; have++) {
                         pool_arg a = {
                                 .pool_policy = &s->pool_policy, .tier = &s->cfg.tier, .language = pool_languages[l]};
                         host *h = spawn_host(s, HOST_POOL, "", pool_host_main, &a);
@@ -530,14 +536,9 @@ static void pool_refill(server *s) {
  * when a language is down to a quarter of its warm sandboxes. */
 static void pool_schedule_refill(server *s) {
         s->refill_at = mono_ms() + POOL_REFILL_DELAY_MS;
-        for (size_t l = 0; l < ELEMENTSOF(pool_languages); l++) {
-                size_t have = 0;
-                for (size_t i = 0; i < s->n_hosts; i++)
-                        have += s->hosts[i]->kind == HOST_POOL && !s->hosts[i]->ending &&
-                                strcmp(s->hosts[i]->language, pool_languages[l]) == 0;
-                if (have * 4 < s->o->pool)
+        for (size_t l = 0; l < ELEMENTSOF(pool_languages); l++)
+                if (pool_size(s, pool_languages[l]) * 4 < s->o->pool)
                         s->refill_at = mono_ms();
-        }
 }
 
 /* A warm sandbox of this language, taken out of the pool: it serves one
@@ -720,6 +721,18 @@ static void op_session_list(server *s, uint64_t id, const tenant *t) {
         (void)reply_json(s->front_fd, id, 200, json_pack("{s:o}", "sessions", arr));
 }
 
+/* A request for a session's host (text NULL: it could not be made); the
+ * host is busy with it until it answers. */
+static void hand_to_session(server *s, host *h, uint64_t id, const char *text, const void *blob, size_t blob_len) {
+        if (!text || frame_write(h->fd, FRAME_REQUEST, id, text, strlen(text), blob, blob_len) < 0) {
+                (void)reply_error(s->front_fd, id, 503, "unavailable", NULL, 1, "session %s is not answering", h->id);
+                return;
+        }
+        h->req_id = id;
+        h->cancelled = false;
+        h->last_used_ms = real_ms();
+}
+
 /* cell and file.*: checked here, then handed to the session's host. */
 static void op_session_forward(server *s, uint64_t id, const char *op, host *h, const json_t *m, const frame *f) {
         bool queue = h->req_id && h->cancelled && !h->next_id && strcmp(op, "cell") == 0;
@@ -767,14 +780,7 @@ static void op_session_forward(server *s, uint64_t id, const char *op, host *h, 
                 return;
         }
         bool put = strcmp(op, "file.put") == 0;
-        if (!text || frame_write(h->fd, FRAME_REQUEST, id, text, strlen(text), put ? f->blob : NULL,
-                                 put ? f->hdr.blob_len : 0) < 0) {
-                (void)reply_error(s->front_fd, id, 503, "unavailable", NULL, 1, "session %s is not answering", h->id);
-                return;
-        }
-        h->req_id = id;
-        h->cancelled = false;
-        h->last_used_ms = real_ms();
+        hand_to_session(s, h, id, text, put ? f->blob : NULL, put ? f->hdr.blob_len : 0);
 }
 
 /* The cell that waited for a cancelled one goes to the host now. */
@@ -783,15 +789,8 @@ static void send_next(server *s, host *h) {
         _cleanup_free_ char *text = h->next_text;
         h->next_id = 0;
         h->next_text = NULL;
-        if (!id)
-                return;
-        if (h->ending || frame_write(h->fd, FRAME_REQUEST, id, text, strlen(text), NULL, 0) < 0) {
-                (void)reply_error(s->front_fd, id, 503, "unavailable", NULL, 1, "session %s is not answering", h->id);
-                return;
-        }
-        h->req_id = id;
-        h->cancelled = false;
-        h->last_used_ms = real_ms();
+        if (id)
+                hand_to_session(s, h, id, h->ending ? NULL : text, NULL, 0);
 }
 
 static void metrics(server *s, uint64_t id) {

@@ -223,10 +223,10 @@ static void check_cpu(loop *l) {
         }
         struct itimerspec its = {.it_value = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000}};
         if (timerfd_settime(l->tick_fd, 0, &its, NULL) < 0) {
-                /* Cannot happen with a valid fd; never leave the limit unwatched. */
-                its.it_interval = (struct timespec){0, CPU_TICK_MS * 1000000};
-                its.it_value = its.it_interval;
-                (void)timerfd_settime(l->tick_fd, 0, &its, NULL);
+                /* The limit would go unwatched: the run ends (fail closed). */
+                snprintf(l->res->error, sizeof l->res->error, "cannot watch the CPU time: timerfd: %s",
+                         strerror(errno));
+                end_run(l, STATUS_ERROR, NULL);
         }
 }
 

@@ -67,21 +67,11 @@ static long long now_ms(void) {
         return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-__attribute__((format(printf, 1, 2))) static void log_line(const char *fmt, ...) {
-        char line[512];
-        va_list ap;
-        if (log_fd < 0)
-                return;
-        va_start(ap, fmt);
-        int n = vsnprintf(line, sizeof line - 1, fmt, ap);
-        va_end(ap);
-        if (n < 0)
-                return;
-        if ((size_t)n > sizeof line - 2)
-                n = (int)sizeof line - 2;
-        line[n++] = '\n';
-        (void)fd_write_full(log_fd, line, (size_t)n);
-}
+#define log_line(...)                                             \
+        do {                                                      \
+                if (log_fd >= 0)                                  \
+                        fd_write_line(log_fd, NULL, __VA_ARGS__); \
+        } while (0)
 
 static int send_json(int fd, uint32_t type, uint64_t id, json_t *doc, const void *blob, size_t blob_len) {
         _cleanup_free_ char *text = NULL;
