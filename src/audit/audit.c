@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "basic/cleanup.h"
+#include "basic/clock.h"
 #include "basic/fd.h"
 #include "basic/jsontext.h"
 #include "basic/limits.h"
@@ -44,13 +45,13 @@ int audit_open(const char *path, ward_error *err) {
 int audit_append(int fd, size_t max_len, json_t *doc, const char *policy_digest, const char *subject_kind,
                  const char *subject_digest, ward_error *err) {
         char id[33], when[64];
-        struct timespec ts;
         struct tm tm;
         run_id(id);
-        clock_gettime(CLOCK_REALTIME, &ts);
-        gmtime_r(&ts.tv_sec, &tm);
+        uint64_t now = clock_real_ms();
+        time_t secs = (time_t)(now / 1000);
+        gmtime_r(&secs, &tm);
         size_t n = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(when + n, sizeof when - n, ".%03ldZ", ts.tv_nsec / 1000000);
+        snprintf(when + n, sizeof when - n, ".%03uZ", (unsigned)(now % 1000));
 
         json_t *rec = json_deep_copy(doc);
         int bad = 0;

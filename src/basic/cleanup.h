@@ -4,9 +4,12 @@
  * TAKE_FD / TAKE_PTR move ownership out of a scope. */
 #pragma once
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static inline void freep(void *p) {
@@ -25,16 +28,45 @@ static inline void fclosep(FILE **f) {
                 fclose(*f);
 }
 
+static inline void closedirp(DIR **d) {
+        if (*d)
+                closedir(*d);
+}
+/* A child process that a scope started is killed and reaped when the
+ * scope ends (crun's cleanup_pid): a leaked sandboxed process is a
+ * security bug, not a leak. TAKE_PID hands it on once it is someone
+ * else's to wait for. */
+static inline void pid_kill_and_reap(pid_t pid) {
+        if (pid <= 0)
+                return;
+        int saved = errno;
+        (void)kill(pid, SIGKILL);
+        while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
+                ;
+        errno = saved;
+}
+static inline void killpidp(const pid_t *pid) {
+        pid_kill_and_reap(*pid);
+}
+
 #define _cleanup_(f) __attribute__((cleanup(f)))
 #define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)
 #define _cleanup_fclose_ _cleanup_(fclosep)
+#define _cleanup_closedir_ _cleanup_(closedirp)
+#define _cleanup_pid_ _cleanup_(killpidp)
 
 #define TAKE_FD(fd)              \
         ({                       \
                 int _fd_ = (fd); \
                 (fd) = -1;       \
                 _fd_;            \
+        })
+#define TAKE_PID(pid)                \
+        ({                           \
+                pid_t _pid_ = (pid); \
+                (pid) = 0;           \
+                _pid_;               \
         })
 #define TAKE_PTR(p)                      \
         ({                               \

@@ -194,7 +194,7 @@ void fd_close_from(int from) {
                 return;
 #endif
         /* Fallback for kernels before 5.9: walk /proc/self/fd. */
-        DIR *d = opendir("/proc/self/fd");
+        _cleanup_closedir_ DIR *d = opendir("/proc/self/fd");
         if (!d) {
                 for (int fd = from; fd < 65536; fd++)
                         close(fd);
@@ -209,7 +209,6 @@ void fd_close_from(int from) {
                         continue;
                 close((int)fd);
         }
-        closedir(d);
 }
 
 int fd_nonblock(int fd) {

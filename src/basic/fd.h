@@ -4,12 +4,13 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "basic/limits.h"
+
 ssize_t fd_read_full(int fd, void *buf, size_t len);    /* until len or EOF */
 int fd_write_full(int fd, const void *buf, size_t len); /* 0 or -errno */
 /* PREFIX and the formatted text as one line (cut at WARD_LINE_MAX), in
  * one write: for processes under a seccomp filter, where stdio could
  * allocate or fstat(), and whose lines must not interleave. */
-#define WARD_LINE_MAX 1024
 void fd_write_line(int fd, const char *prefix, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* 0 for a regular file, -EINVAL for anything else (a FIFO, a device, a
  * directory): files ward reads or appends to must be plain files. */

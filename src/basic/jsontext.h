@@ -15,3 +15,7 @@
  * `max` bytes. 0, -ENOMEM, or -E2BIG past the cap. *ret is malloc'd and
  * NUL-terminated. */
 int json_text(const json_t *doc, size_t flags, size_t max, int newline, char **ret, size_t *ret_len);
+
+/* json_t held by a scope: decref'd when it ends (NULL is fine), with
+ * jansson's own json_decrefp (as its json_auto_t does). */
+#define _cleanup_json_ __attribute__((cleanup(json_decrefp)))

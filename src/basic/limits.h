@@ -47,6 +47,8 @@
 #define WARD_DRIVER_AUDIT_SLACK (1024u * 1024u)
 #define WARD_DRIVER_MSG_MAX (64u * 1024u * 1024u) /* bytes of one line from a REPL driver */
 #define WARD_FILES_LIST_MAX 10000u                /* entries a file listing or a cell's change list walks */
+#define WARD_FILES_DEPTH_MAX 32                   /* directories deep a file listing goes */
+#define WARD_LINE_MAX 1024u                       /* one line a confined process writes on stderr */
 
 /* Network allowlist: defaults and the most a policy may ask. */
 #define WARD_NET_CONNECTIONS_DEFAULT 256u
@@ -54,3 +56,45 @@
 #define WARD_NET_BYTES_OUT_DEFAULT (256ull << 20)
 #define WARD_NET_BYTES_IN_DEFAULT (1ull << 30)
 #define WARD_NET_BYTES_MAX (1ull << 40)
+#define WARD_NET_NAMES_MAX 4096u   /* names one run's DNS answers give addresses to */
+#define WARD_NET_RECORDS_MAX 1024u /* destinations one run's network record keeps */
+
+/* ward serve: the HTTP front. */
+#define WARD_API_MAX_CONNECTIONS 256u           /* concurrent client connections */
+#define WARD_API_BODY_MAX (32u << 20)           /* a JSON request body: 413 above */
+#define WARD_API_FILE_MAX (64ull << 20)         /* a PUT file body: 413 above */
+#define WARD_API_TIMEOUT_S 60u                  /* an idle client connection */
+#define WARD_API_TOKEN_MAX 512u                 /* bytes of a bearer token */
+#define WARD_API_SESSION_ID_MAX 64u             /* bytes of a session id */
+#define WARD_API_HEADER_MEMORY (64u << 10)      /* a request's line and headers */
+#define WARD_API_HEADER_VALUE_MAX 1024u         /* a header the parent asks the front to send */
+#define WARD_API_CONTENT_TYPE_MAX 255u          /* a content type the parent names */
+#define WARD_API_MESSAGE_MAX 256u               /* an error message the front writes itself */
+#define WARD_API_REQUEST_JSON_SLACK (64u << 10) /* request frame JSON beyond the body's own text */
+#define WARD_API_REPLY_JSON_MAX (256u << 20)    /* JSON of a frame from the parent */
+#define WARD_API_REPLY_BLOB_MAX (1ull << 30)    /* blob of a frame from the parent */
+#define WARD_API_STREAM_QUEUE_MAX (16u << 20)   /* chunks waiting for a slow client */
+#define WARD_API_BUFFERED_MAX (1ull << 30)      /* request bodies held at once, all clients: 503 above */
+#define WARD_API_DISCARD_MAX (1u << 20)         /* a chunked body read on past its cap, to answer 413 */
+#define WARD_API_WRITE_TIMEOUT_MS 10000         /* the parent takes none of a frame: it is gone */
+#define WARD_API_REPLY_TIMEOUT_S (25u * 3600u)  /* no reply at all: longer than any run may last */
+#define WARD_API_DRAIN_S 5u                     /* SIGTERM: in-flight requests may finish this long */
+#define WARD_API_NOBODY 65534u                  /* the uid and gid the front drops to from root */
+
+/* ward serve: the parent, its tenants, sessions and runs. */
+#define WARD_TENANTS_MAX 1024u                               /* tenants in a --config file */
+#define WARD_POOL_MAX 64u                                    /* warm sandboxes per language (--pool) */
+#define WARD_RUN_FILES_MAX 256u                              /* files one run request carries */
+#define WARD_SESSION_IDLE_DEFAULT_MS (10ull * 60 * 1000)     /* a session's idle timeout unless asked */
+#define WARD_SESSION_LIFETIME_DEFAULT_MS (60ull * 60 * 1000) /* a session's lifetime unless asked */
+#define WARD_SESSION_LIFETIME_MAX_MS (24ull * 3600 * 1000)   /* the longest a session may live */
+#define WARD_CELL_WALL_DEFAULT_MS 30000ull                   /* a cell's wall time unless asked */
+
+/* ward mcp. */
+#define WARD_MCP_LINE_MAX (32u << 20)    /* one JSON-RPC message: an error above, then the next line */
+#define WARD_MCP_OUT_MAX (1ull << 31)    /* one message to the client */
+#define WARD_MCP_PENDING_MAX 256u        /* tool calls in flight at once */
+#define WARD_MCP_SESSIONS_MAX 256u       /* sessions this client holds, ended at EOF */
+#define WARD_MCP_END_WAIT_MS 10000       /* EOF: how long the sessions' ends are waited for */
+#define WARD_MCP_SUMMARY_MAX 1024u       /* the policy summary in tool descriptions */
+#define WARD_MCP_PROGRESS_TEXT_MAX 1000u /* output quoted in one progress notification */

@@ -16,8 +16,9 @@
 #include "basic/digest.h"
 #include "basic/fd.h"
 #include "basic/jsontext.h"
-#include "basic/parse.h"
 #include "basic/limits.h"
+#include "basic/parse.h"
+#include "basic/strv.h"
 #include "cli/cli.h"
 #include "exec/lang.h"
 #include "policy/policy.h"
@@ -208,29 +209,6 @@ static int read_code(const char *path, char **ret, size_t *ret_len) {
         return fd_read_all(fd, WARD_CODE_MAX, ret, ret_len);
 }
 
-/* Copies argv strings: the sandbox's init wipes ward's own argv memory. */
-static char **copy_argv(char *const *argv, size_t n) {
-        char **copy = calloc(n + 1, sizeof *copy);
-        if (!copy)
-                return NULL;
-        for (size_t i = 0; i < n; i++)
-                if (!(copy[i] = strdup(argv[i]))) {
-                        for (size_t k = 0; k < i; k++)
-                                free(copy[k]);
-                        free(copy);
-                        return NULL;
-                }
-        return copy;
-}
-
-static void free_argv(char **argv) {
-        if (!argv)
-                return;
-        for (char **a = argv; *a; a++)
-                free(*a);
-        free(argv);
-}
-
 static void report_limit(const result *res, const policy *p) {
         char size[32];
         switch (res->status) {
@@ -412,23 +390,16 @@ int cmd_run(int argc, char **argv) {
                         cli_error("run: out of memory");
                         return EXIT_WARD_FAILED;
                 }
-                _cleanup_free_ char **extra = copy_argv(pos, n_pos);
+                /* Copies of the strings: the sandbox's init wipes ward's own argv memory. */
+                _cleanup_strv_free_ strv extra = strv_copy_n(pos, n_pos);
                 char **lv = extra ? lang_argv(l, extra, n_pos) : NULL;
                 if (!lv) {
-                        // NOLINTNEXTLINE(clang-analyzer-unix.Malloc): code is freed by _cleanup_free_, which the analyzer does not model
-                        free_argv(extra);
-                        extra = NULL;
                         cli_error("run: out of memory");
                         return EXIT_WARD_FAILED;
                 }
                 /* Own every string so that one free path serves both forms. */
-                size_t n = 0;
-                while (lv[n])
-                        n++;
-                run_argv = copy_argv(lv, n);
+                run_argv = strv_copy_n(lv, (size_t)-1);
                 free(lv);
-                free_argv(extra);
-                extra = NULL;
         } else {
                 if (a.code_arg) {
                         cli_error("run: -c needs --lang");
@@ -438,7 +409,7 @@ int cmd_run(int argc, char **argv) {
                         cli_error("run: no command given (see ward run --help)");
                         return EXIT_WARD_FAILED;
                 }
-                run_argv = copy_argv(pos, n_pos);
+                run_argv = strv_copy_n(pos, n_pos);
         }
         if (!run_argv) {
                 cli_error("run: out of memory");
@@ -459,7 +430,7 @@ int cmd_run(int argc, char **argv) {
         _cleanup_close_ int audit_fd = -1;
         if (a.audit && (audit_fd = audit_open(a.audit, &err)) < 0) {
                 cli_error("%s", err.msg);
-                free_argv(run_argv);
+                strv_free(run_argv);
                 return EXIT_WARD_FAILED;
         }
         result res;
@@ -470,7 +441,7 @@ int cmd_run(int argc, char **argv) {
         if (r < 0) {
                 cli_error("%s", err.msg);
                 result_free(&res);
-                free_argv(run_argv);
+                strv_free(run_argv);
                 return EXIT_WARD_FAILED;
         }
         /* The document is built only when someone reads it. */
@@ -522,7 +493,7 @@ int cmd_run(int argc, char **argv) {
         }
         json_decref(doc);
         result_free(&res);
-        free_argv(run_argv);
+        strv_free(run_argv);
         fflush(stdout);
         return rc;
 }

@@ -19,7 +19,6 @@
 #include "basic/limits.h"
 
 #define RESOLVE_FLAGS (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV)
-#define WALK_DEPTH_MAX 32
 
 static int open_beneath(int dfd, const char *path, int flags, mode_t mode) {
         struct open_how how = {
@@ -186,7 +185,7 @@ int files_delete(int home_fd, const char *path, ward_error *err) {
  * depth and in entries; symlinks are reported, never followed. */
 typedef int (*walk_fn)(void *ctx, const char *path, const struct stat *st);
 
-// NOLINTNEXTLINE(misc-no-recursion): bounded by WALK_DEPTH_MAX, and by the entries' budget
+// NOLINTNEXTLINE(misc-no-recursion): bounded by WARD_FILES_DEPTH_MAX, and by the entries' budget
 static int walk(int dfd, char *path, size_t path_len, int depth, size_t *budget, walk_fn fn, void *ctx) {
         int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
@@ -219,7 +218,7 @@ static int walk(int dfd, char *path, size_t path_len, int depth, size_t *budget,
                         continue; /* gone meanwhile */
                 }
                 r = fn(ctx, path, &st);
-                if (r >= 0 && S_ISDIR(st.st_mode) && depth < WALK_DEPTH_MAX) {
+                if (r >= 0 && S_ISDIR(st.st_mode) && depth < WARD_FILES_DEPTH_MAX) {
                         int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                         if (sub >= 0) {
                                 r = walk(sub, path, len + n, depth + 1, budget, fn, ctx);

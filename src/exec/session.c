@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "basic/cleanup.h"
+#include "basic/clock.h"
 #include "basic/fd.h"
 #include "basic/limits.h"
 #include "exec/files.h"
@@ -75,12 +76,6 @@ struct session {
         bool ready;
         bool spent; /* a script ran: only release is left */
 };
-
-static uint64_t now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static const driver *find_driver(const char *language) {
         for (size_t i = 0; i < ELEMENTSOF(drivers); i++)
@@ -261,9 +256,9 @@ static int launch(session *s, ward_error *err) {
                 return r;
         }
         cell_state c = {.id = UINT64_MAX};
-        uint64_t deadline = now_ms() + READY_TIMEOUT_MS;
+        uint64_t deadline = clock_mono_ms() + READY_TIMEOUT_MS;
         while (!c.ready) {
-                uint64_t now = now_ms();
+                uint64_t now = clock_mono_ms();
                 if (!sv_alive(s->sv) || now >= deadline || c.broken) {
                         r = err_set(err, -EIO, "session: the %s driver %s", s->drv->language,
                                     !sv_alive(s->sv) ? "exited before it was ready"
@@ -389,7 +384,7 @@ static int exchange(session *s, const char *op, const char *code, size_t len, co
         s->req.on_output = o->on_output;
         s->req.ctx = o->ctx;
         sv_set_result(s->sv, res);
-        uint64_t t0 = now_ms(), cpu0 = 0, cpu = 0;
+        uint64_t t0 = clock_mono_ms(), cpu0 = 0, cpu = 0;
         bool have_cpu = sv_cpu_ns(s->sv, &cpu0);
         uint64_t deadline = t0 + o->wall_ms, grace = 0;
         bool watch_cancel = !script && o->cancelled && o->cancel_fd >= 0;
@@ -403,7 +398,7 @@ static int exchange(session *s, const char *op, const char *code, size_t len, co
                 }
                 if (cr->c.done || cr->c.broken || (script && cr->c.exited))
                         break;
-                uint64_t now = now_ms();
+                uint64_t now = clock_mono_ms();
                 if (!cr->interrupted && now >= deadline) {
                         cr->end = CELL_TIMEOUT;
                 } else if (!cr->interrupted && have_cpu && sv_cpu_ns(s->sv, &cpu) &&
@@ -469,7 +464,7 @@ static int exchange(session *s, const char *op, const char *code, size_t len, co
         if (cr->c.broken && cr->end == CELL_DONE)
                 cr->end = CELL_CRASHED;
         drain_output(s, res);
-        cr->wall_ms = now_ms() - t0;
+        cr->wall_ms = clock_mono_ms() - t0;
         if (have_cpu && sv_cpu_ns(s->sv, &cpu))
                 cr->cpu_ms = (cpu - cpu0) / 1000000;
         s->req.on_output = NULL;

@@ -79,28 +79,50 @@ __attribute__((noreturn)) static void child_fail(int sock, int kind, int code, c
         _exit(125);
 }
 
-static void set_rlimit(int res, rlim_t soft, rlim_t hard) {
-        struct rlimit rl = {.rlim_cur = soft, .rlim_max = hard};
-        (void)setrlimit(res, &rl);
+/* Lowers a limit to soft/hard. A hard limit already below `hard` stays
+ * where it is (raising it needs a privilege the sandbox must not have, and
+ * a lower limit is only stricter); the soft one never exceeds the hard. */
+static int set_rlimit(int res, rlim_t soft, rlim_t hard) {
+        struct rlimit cur, rl;
+        if (getrlimit(res, &cur) < 0)
+                return -errno;
+        rl.rlim_max = hard < cur.rlim_max ? hard : cur.rlim_max;
+        rl.rlim_cur = soft < rl.rlim_max ? soft : rl.rlim_max;
+        return setrlimit(res, &rl) < 0 ? -errno : 0;
 }
 
-static int apply_rlimits(const policy *p, bool in_cgroup) {
+/* Returns 0, or the negative errno of the first limit that could not be
+ * set with *ret_name naming it: a limit is a barrier, so the run stops. */
+static int apply_rlimits(const policy *p, bool in_cgroup, const char **ret_name) {
         /* The cgroup holds memory, pids and CPU time; rlimits are the
          * per-process backstop, and the only limits where no cgroup exists.
          * There, each process's data (private writable memory; address
          * space reserved PROT_NONE, as V8 and Go do, is not counted) is
          * held to the memory limit: per process, not for the sandbox as a
          * whole, which the result's "degraded" event says. */
-        if (!in_cgroup)
-                set_rlimit(RLIMIT_DATA, (rlim_t)p->memory, (rlim_t)p->memory);
         rlim_t cpu_s = (rlim_t)((p->cpu_time_ms + 999) / 1000);
-        set_rlimit(RLIMIT_CPU, cpu_s + 1, cpu_s + 2);
-        set_rlimit(RLIMIT_FSIZE, (rlim_t)p->file_size, (rlim_t)p->file_size);
-        set_rlimit(RLIMIT_CORE, 0, 0);
-        set_rlimit(RLIMIT_NOFILE, WARD_SANDBOX_NOFILE, WARD_SANDBOX_NOFILE);
-        set_rlimit(RLIMIT_MEMLOCK, 64 << 10, 64 << 10);
-        set_rlimit(RLIMIT_MSGQUEUE, 0, 0);
-        set_rlimit(RLIMIT_NPROC, (rlim_t)p->pids + 4, (rlim_t)p->pids + 4);
+        const struct {
+                rlim_t soft, hard;
+                const char *name;
+                int res;
+                bool skip;
+        } limits[] = {
+                {(rlim_t)p->memory, (rlim_t)p->memory, "RLIMIT_DATA", RLIMIT_DATA, in_cgroup},
+                {cpu_s + 1, cpu_s + 2, "RLIMIT_CPU", RLIMIT_CPU, false},
+                {(rlim_t)p->file_size, (rlim_t)p->file_size, "RLIMIT_FSIZE", RLIMIT_FSIZE, false},
+                {0, 0, "RLIMIT_CORE", RLIMIT_CORE, false},
+                {WARD_SANDBOX_NOFILE, WARD_SANDBOX_NOFILE, "RLIMIT_NOFILE", RLIMIT_NOFILE, false},
+                {64 << 10, 64 << 10, "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK, false},
+                {0, 0, "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE, false},
+                {(rlim_t)p->pids + 4, (rlim_t)p->pids + 4, "RLIMIT_NPROC", RLIMIT_NPROC, false},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(limits); i++) {
+                int r = limits[i].skip ? 0 : set_rlimit(limits[i].res, limits[i].soft, limits[i].hard);
+                if (r < 0) {
+                        *ret_name = limits[i].name;
+                        return r;
+                }
+        }
         return 0;
 }
 
@@ -189,7 +211,11 @@ __attribute__((noreturn)) static void contain(const jail_spec *s, int sock, int 
                                    "RLIMIT_NOFILE hard limit above 4096)");
                 sock = WARD_SETUP_FD;
         }
-        apply_rlimits(s->policy, in_cgroup);
+        const char *rlimit_name = NULL;
+        if ((r = apply_rlimits(s->policy, in_cgroup, &rlimit_name)) < 0) {
+                snprintf(msg, sizeof msg, "cannot set %s", rlimit_name);
+                child_fail(sock, JAIL_MSG_ERROR, -r, msg);
+        }
         if ((r = caps_drop_all()) < 0)
                 child_fail(sock, JAIL_MSG_ERROR, -r, "cannot drop capabilities");
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "basic/cleanup.h"
+#include "basic/clock.h"
 #include "basic/fd.h"
 #include "basic/limits.h"
 #include "jail/jail.h"
@@ -233,25 +234,6 @@ typedef struct outcome {
         bool no_child; /* the child could not be started: error says why */
 } outcome;
 
-/* A child started by a scope is killed and reaped when the scope ends: a
- * probe must never outlive the report. */
-static void child_killp(pid_t *pid) {
-        if (*pid <= 0)
-                return;
-        int saved = errno;
-        (void)kill(*pid, SIGKILL);
-        while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
-                ;
-        *pid = -1;
-        errno = saved;
-}
-
-static int64_t now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Runs fn in a forked child. fn returns 0 or a negative errno and sets
  * *step as it goes; a failure travels back as {step, errno} on a pipe. A
  * child that succeeds writes nothing, so that a probe which has loaded a
@@ -266,7 +248,8 @@ static void run_child(int (*fn)(const void *arg, int *step), const void *arg, ou
         }
         _cleanup_close_ int rd = p[0];
         _cleanup_close_ int wr = p[1];
-        _cleanup_(child_killp) pid_t pid = fork();
+        /* A probe must never outlive the report. */
+        _cleanup_pid_ pid_t pid = fork();
         if (pid < 0) {
                 out->error = -errno;
                 out->no_child = true;
@@ -285,17 +268,17 @@ static void run_child(int (*fn)(const void *arg, int *step), const void *arg, ou
         close(TAKE_FD(wr));
 
         /* EOF on the pipe: the child (and any grandchild) is gone. */
-        int64_t deadline = now_ms() + PROBE_CHILD_TIMEOUT_MS;
+        uint64_t deadline = clock_mono_ms() + PROBE_CHILD_TIMEOUT_MS;
         int msg[2] = {0, 0};
         size_t got = 0;
         for (;;) {
-                int64_t left = deadline - now_ms();
-                if (left <= 0) {
+                int left = clock_ms_left(deadline);
+                if (left == 0) {
                         out->timed_out = true;
-                        return; /* child_killp kills and reaps it */
+                        return; /* the scope kills and reaps it */
                 }
                 struct pollfd pfd = {.fd = rd, .events = POLLIN};
-                int n = poll(&pfd, 1, (int)left);
+                int n = poll(&pfd, 1, left);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0) {
@@ -322,7 +305,7 @@ static void run_child(int (*fn)(const void *arg, int *step), const void *arg, ou
                         return;
                 }
         }
-        // NOLINTNEXTLINE(clang-analyzer-deadcode.DeadStores): read by child_killp at scope exit: the child is reaped, nothing to kill
+        // NOLINTNEXTLINE(clang-analyzer-deadcode.DeadStores): read by the _cleanup_pid_ at scope exit: the child is reaped, nothing to kill
         pid = -1;
         if (WIFSIGNALED(status)) {
                 out->signal = WTERMSIG(status);
@@ -998,7 +981,8 @@ static void probe_clone3(probe_report *rep, const facts *f) {
                 .pidfd = (uint64_t)(uintptr_t)&pidfd,
                 .exit_signal = SIGCHLD,
         };
-        _cleanup_(child_killp) pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+        /* A probe must never outlive the report. */
+        _cleanup_pid_ pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
         if (pid == 0)
                 _exit(0);
         int e = errno;
@@ -1007,7 +991,7 @@ static void probe_clone3(probe_report *rep, const facts *f) {
                 int status;
                 while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
                         ;
-                // NOLINTNEXTLINE(clang-analyzer-deadcode.DeadStores): read by child_killp at scope exit: the child is reaped, nothing to kill
+                // NOLINTNEXTLINE(clang-analyzer-deadcode.DeadStores): read by the _cleanup_pid_ at scope exit: the child is reaped, nothing to kill
                 pid = -1;
                 c->available = true;
                 DETAIL(c, "clone3 with CLONE_PIDFD started and reaped a child");

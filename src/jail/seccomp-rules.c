@@ -258,7 +258,11 @@ int seccomp_build(scmp_filter_ctx *ret, bool mediate_net, ward_error *err) {
         if ((r = allow_clone_and_ioctl(ctx)) < 0 || (r = allow_modes_without_setid(ctx)) < 0)
                 goto fail;
         /* sendto() without an address is send() on a connected socket;
-         * sendmsg() on WARD_SETUP_FD is ward's own setup (limits.h). */
+         * sendmsg() on WARD_SETUP_FD is ward's own setup (limits.h). That
+         * exception is safe only while the program's RLIMIT_NOFILE keeps
+         * every fd it can open below WARD_SETUP_FD (jail/contain.c). */
+        _Static_assert(WARD_SANDBOX_NOFILE <= WARD_SETUP_FD,
+                       "the sandbox's RLIMIT_NOFILE must keep its fds below WARD_SETUP_FD");
         if (mediate_net &&
             ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendto), 1, SCMP_A4(SCMP_CMP_EQ, 0))) < 0 ||
              (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 1, SCMP_A0(SCMP_CMP_EQ, WARD_SETUP_FD))) <

@@ -38,14 +38,14 @@
 #include <unistd.h>
 
 #include "basic/cleanup.h"
+#include "basic/clock.h"
 #include "basic/fd.h"
 #include "basic/jsontext.h"
+#include "basic/utf8.h"
 #include "server/frame.h"
 #include "server/front.h"
 
 #define READ_BLOCK (64u << 10)
-#define PROGRESS_TEXT_MAX 1000u
-#define OUT_MAX (1ull << 31) /* one message to the client */
 
 /* JSON-RPC error codes. */
 enum {
@@ -369,40 +369,6 @@ static int base64_decode(const char *in, size_t len, char **ret, size_t *ret_len
         return 0;
 }
 
-static bool utf8_valid(const unsigned char *s, size_t len) {
-        for (size_t i = 0; i < len;) {
-                unsigned char c = s[i];
-                size_t n;
-                uint32_t cp;
-                if (c < 0x80) {
-                        if (c == 0)
-                                return false; /* jansson strings may hold NUL, clients often not */
-                        i++;
-                        continue;
-                } else if ((c & 0xe0) == 0xc0) {
-                        n = 1, cp = c & 0x1f;
-                } else if ((c & 0xf0) == 0xe0) {
-                        n = 2, cp = c & 0x0f;
-                } else if ((c & 0xf8) == 0xf0) {
-                        n = 3, cp = c & 0x07;
-                } else {
-                        return false;
-                }
-                if (i + n >= len)
-                        return false;
-                for (size_t k = 1; k <= n; k++) {
-                        if ((s[i + k] & 0xc0) != 0x80)
-                                return false;
-                        cp = cp << 6 | (s[i + k] & 0x3f);
-                }
-                if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-                    (cp >= 0xd800 && cp <= 0xdfff))
-                        return false;
-                i += n + 1;
-        }
-        return true;
-}
-
 /* ---- the front's state ---- */
 
 enum kind { K_RUN, K_SCREATE, K_CELL, K_PUT, K_GET, K_LIST, K_END, K_EOF_END };
@@ -445,7 +411,7 @@ static void send_msg(json_t *msg) {
                 return;
         _cleanup_free_ char *text = NULL;
         size_t len = 0;
-        int r = json_text(msg, JSON_COMPACT, OUT_MAX, 1, &text, &len);
+        int r = json_text(msg, JSON_COMPACT, WARD_MCP_OUT_MAX, 1, &text, &len);
         json_decref(msg);
         if (r < 0 || M.out_gone) {
                 if (r < 0)
@@ -774,7 +740,7 @@ static void answer(pending *p, const frame *f) {
                 const char *blob = f->blob ? f->blob : "";
                 size_t blob_len = f->blob ? (size_t)f->hdr.blob_len : 0;
                 json_t *item;
-                if (utf8_valid((const unsigned char *)blob, blob_len)) {
+                if (utf8_valid(blob, blob_len)) {
                         item = json_pack("{s:s, s:s%}", "type", "text", "text", blob, blob_len);
                 } else {
                         char *data = base64_encode((const unsigned char *)blob, blob_len);
@@ -839,8 +805,8 @@ static void parent_frame(frame *f) {
                 json_t *c = json_loadb(f->json, f->hdr.json_len, 0, &jerr);
                 const char *type = json_string_value(json_object_get(c, "type"));
                 const char *data = json_string_value(json_object_get(c, "data"));
-                char text[PROGRESS_TEXT_MAX + 32];
-                snprintf(text, sizeof text, "%s: %.*s", type ? type : "output", (int)PROGRESS_TEXT_MAX,
+                char text[WARD_MCP_PROGRESS_TEXT_MAX + 32];
+                snprintf(text, sizeof text, "%s: %.*s", type ? type : "output", (int)WARD_MCP_PROGRESS_TEXT_MAX,
                          data ? data : "");
                 progress(p, text);
                 json_decref(c);
@@ -1183,12 +1149,6 @@ static void feed(const char *data, size_t len) {
         }
 }
 
-static int64_t mono_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* stdin ended. The client may still read stdout (a script that wrote
  * its requests and closed): what is in flight is answered first, for at
  * most WARD_MCP_END_WAIT_MS, then runs still going are stopped. */
@@ -1222,27 +1182,27 @@ static int serve(void) {
         char *buf = malloc(READ_BLOCK);
         if (!buf)
                 return 1;
-        int64_t deadline = -1; /* of the current phase of the end */
+        uint64_t deadline = 0; /* of the current phase of the end (0: none yet) */
         bool ending = false;   /* the sessions' ends are sent */
         int status = 0;
         for (;;) {
-                if (M.eof && deadline < 0)
-                        deadline = mono_ms() + WARD_MCP_END_WAIT_MS;
-                if (M.eof && !ending && (client_pending() == 0 || mono_ms() >= deadline)) {
+                if (M.eof && !deadline)
+                        deadline = clock_mono_ms() + WARD_MCP_END_WAIT_MS;
+                if (M.eof && !ending && (client_pending() == 0 || clock_mono_ms() >= deadline)) {
                         end_all();
                         ending = true;
-                        deadline = mono_ms() + WARD_MCP_END_WAIT_MS;
+                        deadline = clock_mono_ms() + WARD_MCP_END_WAIT_MS;
                 }
                 if (ending && pending_count() == 0)
                         break;
                 int timeout = -1;
-                if (deadline >= 0) {
-                        int64_t left = deadline - mono_ms();
-                        if (left <= 0 && ending) {
+                if (deadline) {
+                        int left = clock_ms_left(deadline);
+                        if (left == 0 && ending) {
                                 logf_("ward mcp: %zu answers still missing at the end", pending_count());
                                 break;
                         }
-                        timeout = left > 0 ? (int)left : 0;
+                        timeout = left;
                 }
                 struct pollfd pf[2] = {
                         {.fd = M.parent_fd, .events = POLLIN},

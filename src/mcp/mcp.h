@@ -11,12 +11,9 @@
 
 #include <stdbool.h>
 
-/* Defaults and caps of the MCP front. */
-#define WARD_MCP_LINE_MAX (32u << 20)  /* one JSON-RPC message: an error above, then the next line */
-#define WARD_MCP_PENDING_MAX 256u      /* tool calls in flight at once */
-#define WARD_MCP_SESSIONS_MAX 256u     /* sessions this client holds, ended at EOF */
-#define WARD_MCP_END_WAIT_MS 10000     /* EOF: how long the sessions' ends are waited for */
-#define WARD_MCP_SUMMARY_MAX 1024u     /* the policy summary in tool descriptions */
+#include "basic/limits.h"
+
+/* Its caps are in basic/limits.h (WARD_MCP_*). */
 #define WARD_MCP_PROTOCOL "2025-11-25" /* answered unless the client asks for one below */
 #define WARD_MCP_PROTOCOLS "2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"
 

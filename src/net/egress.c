@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "basic/cleanup.h"
+#include "basic/clock.h"
 #include "basic/fd.h"
 #include "basic/limits.h"
 #include "net/dns.h"
@@ -28,8 +29,6 @@
  * nothing routes; inside the sandbox nothing routes anywhere anyway. */
 #define FAKE_NET 0xc6120000u /* 198.18.0.0 */
 #define FAKE_MASK 0xfffe0000u
-#define NAMES_MAX 4096u
-#define RECORDS_MAX 1024u
 #define RELAY_PIPE (1u << 20)
 #define CONNECT_TIMEOUT_MS 10000
 #define DNS_TTL 60u
@@ -56,7 +55,7 @@ typedef struct conn {
         int host;        /* connected to the destination, in ward's namespace */
         int side;        /* accepted from the relay listener, in the sandbox's */
         uint64_t deadline_ms;
-        size_t record; /* index into records, or RECORDS_MAX */
+        size_t record; /* index into records, or WARD_NET_RECORDS_MAX */
         pipe_buf out;  /* sandbox -> host */
         pipe_buf in;   /* host -> sandbox */
 } conn;
@@ -104,12 +103,6 @@ struct egress {
         uint64_t records_dropped;
 };
 
-static uint64_t now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 int egress_new(const policy_net *pn, result *res, egress **ret, ward_error *err) {
         egress *e = calloc(1, sizeof *e);
         if (!e)
@@ -123,13 +116,18 @@ int egress_new(const policy_net *pn, result *res, egress **ret, ward_error *err)
         struct rlimit nofile;
         if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
                 nofile.rlim_cur = nofile.rlim_max;
-                (void)setrlimit(RLIMIT_NOFILE, &nofile);
+                if (setrlimit(RLIMIT_NOFILE, &nofile) < 0) {
+                        int saved = errno;
+                        free(e);
+                        return err_set(err, -saved, "cannot raise RLIMIT_NOFILE for the network relay: %s",
+                                       strerror(saved));
+                }
         }
         e->rules = calloc(1, sizeof *e->rules);
-        e->names = calloc(NAMES_MAX, sizeof *e->names);
+        e->names = calloc(WARD_NET_NAMES_MAX, sizeof *e->names);
         e->conns = calloc(e->max_conns, sizeof(conn *));
         e->lookups = calloc(e->max_conns, sizeof(lookup));
-        e->records = calloc(RECORDS_MAX, sizeof *e->records);
+        e->records = calloc(WARD_NET_RECORDS_MAX, sizeof *e->records);
         if (!e->rules || !e->names || !e->conns || !e->lookups || !e->records) {
                 egress_free(e);
                 return err_set(err, -ENOMEM, "out of memory");
@@ -217,7 +215,7 @@ static void respond(egress *e, uint64_t id, int error, bool cont) {
 }
 
 static record *new_record(egress *e, const char *name, const net_addr *a, uint16_t port, const char *protocol) {
-        if (e->n_records >= RECORDS_MAX) {
+        if (e->n_records >= WARD_NET_RECORDS_MAX) {
                 e->records_dropped++;
                 return NULL;
         }
@@ -322,8 +320,8 @@ static void start_connect(egress *e, uint64_t id, int prog_fd, const char *name,
         c->side = -1;
         c->out.p[0] = c->out.p[1] = c->in.p[0] = c->in.p[1] = -1;
         c->notif_id = id;
-        c->record = RECORDS_MAX;
-        c->deadline_ms = now_ms() + CONNECT_TIMEOUT_MS;
+        c->record = WARD_NET_RECORDS_MAX;
+        c->deadline_ms = clock_mono_ms() + CONNECT_TIMEOUT_MS;
         int fam = 0;
         socklen_t fl = sizeof fam;
         c->prog_family = getsockopt(prog_fd, SOL_SOCKET, SO_DOMAIN, &fam, &fl) == 0 ? fam : AF_INET;
@@ -467,7 +465,7 @@ static void start_lookup(egress *e, uint64_t id, int prog_fd, const char *name, 
         l->id = id;
         l->prog_fd = prog_fd;
         l->port = port;
-        l->deadline_ms = now_ms() + CONNECT_TIMEOUT_MS;
+        l->deadline_ms = clock_mono_ms() + CONNECT_TIMEOUT_MS;
         snprintf(l->name, sizeof l->name, "%s", name);
 }
 
@@ -639,8 +637,8 @@ static size_t name_index(egress *e, const char *name) {
         for (size_t i = 0; i < e->n_names; i++)
                 if (strcmp(e->names[i].s, name) == 0)
                         return i;
-        if (e->n_names >= NAMES_MAX)
-                return NAMES_MAX;
+        if (e->n_names >= WARD_NET_NAMES_MAX)
+                return WARD_NET_NAMES_MAX;
         snprintf(e->names[e->n_names].s, sizeof e->names[0].s, "%s", name);
         return e->n_names++;
 }
@@ -674,7 +672,7 @@ static void answer_dns(egress *e) {
                         /* A for A and ANY; other types: the name exists and
                          * has no such record. */
                         bool a = q.qtype == DNS_TYPE_A || q.qtype == DNS_TYPE_ANY;
-                        if (i == NAMES_MAX)
+                        if (i == WARD_NET_NAMES_MAX)
                                 len = dns_build_answer(&q, DNS_RCODE_SERVFAIL, NULL, 0, 0, out, sizeof out);
                         else
                                 len = dns_build_answer(&q, DNS_RCODE_OK, &fake, a ? 1 : 0, DNS_TTL, out, sizeof out);
@@ -714,7 +712,7 @@ static void finish_connect(egress *e, conn *c) {
         socklen_t el = sizeof err;
         if (getsockopt(c->host, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
                 err = errno;
-        record *rec = c->record < RECORDS_MAX ? &e->records[c->record] : NULL;
+        record *rec = c->record < WARD_NET_RECORDS_MAX ? &e->records[c->record] : NULL;
         int r = 0;
         for (int i = 0; !err && i < 2; i++) {
                 pipe_buf *b = i ? &c->in : &c->out;
@@ -805,7 +803,7 @@ static void finish_connect(egress *e, conn *c) {
 }
 
 static void count(egress *e, conn *c, size_t n, bool outbound) {
-        record *rec = c->record < RECORDS_MAX ? &e->records[c->record] : NULL;
+        record *rec = c->record < WARD_NET_RECORDS_MAX ? &e->records[c->record] : NULL;
         if (outbound) {
                 e->bytes_out += n;
                 if (rec)
@@ -901,7 +899,7 @@ size_t egress_poll_fill(egress *e, struct pollfd *pf, size_t max) {
 }
 
 int egress_timeout_ms(const egress *e) {
-        uint64_t now = now_ms();
+        uint64_t now = clock_mono_ms();
         int best = -1;
         for (size_t i = 0; i < e->n_lookups; i++) {
                 uint64_t d = e->lookups[i].deadline_ms;
@@ -941,7 +939,7 @@ void egress_poll_done(egress *e, const struct pollfd *pf, size_t n) {
                 }
                 k++;
         }
-        uint64_t now = now_ms();
+        uint64_t now = clock_mono_ms();
         /* Lookups first: a finished one may start a connection, which is
          * appended after those polled this round. */
         size_t n_lookups = e->n_lookups;
@@ -965,7 +963,7 @@ void egress_poll_done(egress *e, const struct pollfd *pf, size_t n) {
                         if (hr)
                                 finish_connect(e, c);
                         else if (now >= c->deadline_ms) {
-                                record *rec = c->record < RECORDS_MAX ? &e->records[c->record] : NULL;
+                                record *rec = c->record < WARD_NET_RECORDS_MAX ? &e->records[c->record] : NULL;
                                 if (rec)
                                         snprintf(rec->error, sizeof rec->error, "%s", strerror(ETIMEDOUT));
                                 respond(e, c->notif_id, -ETIMEDOUT, false);

@@ -18,6 +18,7 @@
 #include "net/rules.h"
 #include "basic/limits.h"
 #include "basic/parse.h"
+#include "basic/utf8.h"
 
 void policy_init_default(policy *p) {
         memset(p, 0, sizeof *p);
@@ -145,42 +146,11 @@ static int replace_str(char **slot, const char *value) {
         return 0;
 }
 
-/* Whether s is UTF-8 as JSON requires it (no overlong forms, surrogates or
- * code points past U+10FFFF). A string that is not cannot be written in
- * the canonical JSON, so the digest would silently leave it out. */
-static bool utf8_valid(const char *s) {
-        const unsigned char *c = (const unsigned char *)s;
-        while (*c) {
-                unsigned n;
-                uint32_t cp;
-                if (*c < 0x80) {
-                        c++;
-                        continue;
-                }
-                if (*c >= 0xc2 && *c <= 0xdf) {
-                        n = 1;
-                        cp = *c & 0x1f;
-                } else if (*c >= 0xe0 && *c <= 0xef) {
-                        n = 2;
-                        cp = *c & 0x0f;
-                } else if (*c >= 0xf0 && *c <= 0xf4) {
-                        n = 3;
-                        cp = *c & 0x07;
-                } else {
-                        return false;
-                }
-                /* A NUL fails the test, so this never reads past the end. */
-                for (unsigned i = 1; i <= n; i++) {
-                        if ((c[i] & 0xc0) != 0x80)
-                                return false;
-                        cp = (cp << 6) | (c[i] & 0x3f);
-                }
-                if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-                    (cp >= 0xd800 && cp <= 0xdfff))
-                        return false;
-                c += n + 1;
-        }
-        return true;
+/* Policy strings must be UTF-8 (utf8_valid): one that is not cannot be
+ * written in the canonical JSON, so the digest would silently leave it
+ * out. */
+static bool text_ok(const char *s) {
+        return utf8_valid(s, strlen(s));
 }
 
 /* An absolute path without "..", "." components, empty components, a
@@ -193,7 +163,7 @@ static bool path_is_clean(const char *s) {
                 return false;
         if (len > 1 && s[len - 1] == '/')
                 return false;
-        if (!utf8_valid(s))
+        if (!text_ok(s))
                 return false;
         for (const char *c = s; *c; c++)
                 if ((unsigned char)*c < 0x20 || *c == 0x7f)
@@ -253,7 +223,7 @@ int policy_set(policy *p, const char *key, const char *value, ward_error *err) {
         if (strcmp(key, "name") == 0) {
                 if (strnlen(value, 129) > 128)
                         return err_set(err, -EINVAL, "name: longer than 128 bytes");
-                if (!utf8_valid(value))
+                if (!text_ok(value))
                         return err_set(err, -EINVAL, "name: not UTF-8");
                 return replace_str(&p->name, value);
         }
@@ -272,7 +242,7 @@ int policy_add_env(policy *p, const char *nv, ward_error *err) {
         if (strnlen(nv, WARD_ENV_ENTRY_MAX + 1) > WARD_ENV_ENTRY_MAX)
                 return err_set(err, -E2BIG, "env: '%.*s' is longer than %u bytes", (int)(eq - nv > 64 ? 64 : eq - nv),
                                nv, WARD_ENV_ENTRY_MAX);
-        if (!utf8_valid(eq + 1))
+        if (!text_ok(eq + 1))
                 return err_set(err, -EINVAL, "env: the value of '%.*s' is not UTF-8",
                                (int)(eq - nv > 64 ? 64 : eq - nv), nv);
         size_t name_len = (size_t)(eq - nv);

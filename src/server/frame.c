@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "basic/cleanup.h"
+#include "basic/clock.h"
 
 #define HDR_LEN sizeof(frame_hdr)
 
@@ -176,24 +177,14 @@ int frame_read(int fd, frame_caps caps, frame *ret) {
         }
 }
 
-static long long now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits until fd takes more bytes; -ETIMEDOUT when timeout_ms pass
  * without that. */
 static int wait_writable(int fd, int timeout_ms) {
-        long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+        uint64_t deadline = timeout_ms < 0 ? 0 : clock_mono_ms() + (uint64_t)timeout_ms;
         for (;;) {
                 int left = -1;
-                if (deadline >= 0) {
-                        long long d = deadline - now_ms();
-                        if (d <= 0)
-                                return -ETIMEDOUT;
-                        left = (int)d;
-                }
+                if (timeout_ms >= 0 && (left = clock_ms_left(deadline)) == 0)
+                        return -ETIMEDOUT;
                 struct pollfd pfd = {.fd = fd, .events = POLLOUT};
                 int k = poll(&pfd, 1, left);
                 if (k < 0 && errno != EINTR)

@@ -51,10 +51,12 @@
 #include <unistd.h>
 
 #include "basic/cleanup.h"
+#include "basic/clock.h"
 #include "basic/fd.h"
 #include "basic/jsontext.h"
 #include "basic/limits.h"
 #include "basic/parse.h"
+#include "basic/utf8.h"
 
 /* The OpenAPI document (openapi.json), embedded at build time: the bytes
  * as xxd -i writes them, and a NUL. */
@@ -67,9 +69,6 @@ static const char front_openapi[] = {
 #define CT_NDJSON "application/x-ndjson"
 #define STREAM_BLOCK (64u << 10)
 #define BODY_INITIAL (64u << 10)
-#define HEADER_VALUE_MAX 1024u
-#define CONTENT_TYPE_MAX 255u
-#define MESSAGE_MAX 256u
 
 /* A frame from the parent, waiting for its request's thread. */
 typedef struct queued {
@@ -139,50 +138,10 @@ static struct front {
 
 static volatile sig_atomic_t got_term;
 
-static long long now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* One line on stderr, in one write (fd_write_line). */
 #define say(...) fd_write_line(STDERR_FILENO, "ward serve: front: ", __VA_ARGS__)
 
 /* ---- text checks ---- */
-
-static bool valid_utf8(const unsigned char *s, size_t n) {
-        for (size_t i = 0; i < n;) {
-                unsigned c = s[i], len, cp;
-                if (c < 0x80) {
-                        i++;
-                        continue;
-                }
-                if (c >= 0xc2 && c <= 0xdf) {
-                        len = 2;
-                        cp = c & 0x1f;
-                } else if (c >= 0xe0 && c <= 0xef) {
-                        len = 3;
-                        cp = c & 0x0f;
-                } else if (c >= 0xf0 && c <= 0xf4) {
-                        len = 4;
-                        cp = c & 0x07;
-                } else {
-                        return false;
-                }
-                if (n - i < len)
-                        return false;
-                for (unsigned k = 1; k < len; k++) {
-                        if ((s[i + k] & 0xc0) != 0x80)
-                                return false;
-                        cp = cp << 6 | (s[i + k] & 0x3fu);
-                }
-                if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-                    (cp >= 0xd800 && cp <= 0xdfff))
-                        return false;
-                i += len;
-        }
-        return true;
-}
 
 /* Printable ASCII only (0x20..0x7e): what may go into a header. */
 static bool printable(const char *s, size_t max) {
@@ -361,7 +320,7 @@ enum wait_result { WAIT_FRAME, WAIT_FAILED, WAIT_CLIENT_GONE, WAIT_TIMEOUT };
 /* Waits for the next frame for q, the client's going away, or the
  * deadline. */
 static enum wait_result wait_frame(request *q, frame *ret, int *ret_why) {
-        long long deadline = now_ms() + (long long)F.o.reply_timeout_s * 1000;
+        uint64_t deadline = clock_mono_ms() + (uint64_t)F.o.reply_timeout_s * 1000;
         for (;;) {
                 pthread_mutex_lock(&F.lock);
                 queued *h = q->w.head;
@@ -382,8 +341,8 @@ static enum wait_result wait_frame(request *q, frame *ret, int *ret_why) {
                         *ret_why = failed;
                         return WAIT_FAILED;
                 }
-                long long left = deadline - now_ms();
-                if (left <= 0)
+                int left = clock_ms_left(deadline);
+                if (left == 0)
                         return WAIT_TIMEOUT;
                 /* POLLRDHUP: the client closed its end (a client that only
                  * half-closes after its request is taken as gone too). */
@@ -391,7 +350,7 @@ static enum wait_result wait_frame(request *q, frame *ret, int *ret_why) {
                         {.fd = q->w.efd, .events = POLLIN},
                         {.fd = q->client_fd, .events = POLLRDHUP},
                 };
-                int n = poll(p, 2, left > 60000 ? 60000 : (int)left);
+                int n = poll(p, 2, left > 60000 ? 60000 : left);
                 if (n < 0 && errno != EINTR)
                         return WAIT_CLIENT_GONE;
                 if (n > 0 && (p[0].revents & POLLIN)) {
@@ -410,7 +369,7 @@ typedef struct http_error {
         const char *code;
         const char *field;
         const char *allow;
-        char message[MESSAGE_MAX];
+        char message[WARD_API_MESSAGE_MAX];
 } http_error;
 
 __attribute__((format(printf, 5, 6))) static int set_error(http_error *e, unsigned status, const char *code,
@@ -525,7 +484,7 @@ static int add_reply_headers(struct MHD_Response *resp, json_t *headers) {
                 for (size_t i = 0; i < ELEMENTSOF(reply_headers); i++)
                         if (strcasecmp(name, reply_headers[i]) == 0)
                                 canon = reply_headers[i];
-                if (!canon || !json_is_string(value) || !printable(json_string_value(value), HEADER_VALUE_MAX))
+                if (!canon || !json_is_string(value) || !printable(json_string_value(value), WARD_API_HEADER_VALUE_MAX))
                         return -EBADMSG;
                 if (MHD_add_response_header(resp, canon, json_string_value(value)) != MHD_YES)
                         return -ENOMEM;
@@ -540,7 +499,7 @@ static struct MHD_Response *reply_content(frame *f, json_t *ctype, json_t *body,
         const char *type = NULL;
         *ret_err = -ENOMEM;
         if (ctype) {
-                if (!json_is_string(ctype) || !printable(json_string_value(ctype), CONTENT_TYPE_MAX)) {
+                if (!json_is_string(ctype) || !printable(json_string_value(ctype), WARD_API_CONTENT_TYPE_MAX)) {
                         *ret_err = -EBADMSG;
                         return NULL;
                 }
@@ -776,7 +735,7 @@ static int take_path(const char *raw, size_t n, const char *field, char **ret, h
                 return set_error(e, MHD_HTTP_BAD_REQUEST, "invalid_request", field, "%s: longer than %u bytes", field,
                                  WARD_PATH_MAX);
         }
-        if (!valid_utf8((const unsigned char *)p, len)) {
+        if (!utf8_valid(p, len)) {
                 free(p);
                 return set_error(e, MHD_HTTP_BAD_REQUEST, "invalid_request", field, "%s: not UTF-8", field);
         }
@@ -1321,7 +1280,7 @@ static unsigned active_count(void) {
 static int serve(struct MHD_Daemon *d, const sigset_t *waitmask) {
         frame_reader rd;
         frame_reader_init(&rd, (frame_caps){.json_max = WARD_API_REPLY_JSON_MAX, .blob_max = WARD_API_REPLY_BLOB_MAX});
-        long long drain_until = 0;
+        uint64_t drain_until = 0;
         int status = 0;
         bool parent_ended = false;
         for (;;) {
@@ -1334,9 +1293,9 @@ static int serve(struct MHD_Daemon *d, const sigset_t *waitmask) {
                         int lfd = MHD_quiesce_daemon(d);
                         if (lfd >= 0)
                                 close(lfd);
-                        drain_until = now_ms() + WARD_API_DRAIN_S * 1000;
+                        drain_until = clock_mono_ms() + WARD_API_DRAIN_S * 1000;
                 }
-                if (drain_until && (active_count() == 0 || now_ms() >= drain_until))
+                if (drain_until && (active_count() == 0 || clock_mono_ms() >= drain_until))
                         break;
                 struct pollfd p = {.fd = F.o.parent_fd, .events = POLLIN};
                 struct timespec tick = {.tv_sec = 0, .tv_nsec = 100 * 1000 * 1000};
@@ -1420,7 +1379,11 @@ int front_main(const front_opts *o) {
         rlim_t want = 2 * (rlim_t)F.o.max_connections + 64;
         if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < want) {
                 nofile.rlim_cur = want < nofile.rlim_max ? want : nofile.rlim_max;
-                (void)setrlimit(RLIMIT_NOFILE, &nofile);
+                if (setrlimit(RLIMIT_NOFILE, &nofile) < 0) {
+                        say("cannot raise RLIMIT_NOFILE to %llu: %s", (unsigned long long)nofile.rlim_cur,
+                            strerror(errno));
+                        return 1;
+                }
         }
 
         unsigned applied = 0;

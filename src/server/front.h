@@ -14,27 +14,12 @@
 
 #include <stdint.h>
 
+#include "basic/limits.h"
+
 #include "basic/error.h"
 #include "server/frame.h"
 
-/* Defaults and caps of the HTTP front. */
-#define WARD_API_MAX_CONNECTIONS 256u           /* concurrent client connections */
-#define WARD_API_BODY_MAX (32u << 20)           /* a JSON request body: 413 above */
-#define WARD_API_FILE_MAX (64ull << 20)         /* a PUT file body: 413 above */
-#define WARD_API_TIMEOUT_S 60u                  /* an idle client connection */
-#define WARD_API_TOKEN_MAX 512u                 /* bytes of a bearer token */
-#define WARD_API_SESSION_ID_MAX 64u             /* bytes of a session id */
-#define WARD_API_HEADER_MEMORY (64u << 10)      /* a request's line and headers */
-#define WARD_API_REQUEST_JSON_SLACK (64u << 10) /* request frame JSON beyond the body's own text */
-#define WARD_API_REPLY_JSON_MAX (256u << 20)    /* JSON of a frame from the parent */
-#define WARD_API_REPLY_BLOB_MAX (1ull << 30)    /* blob of a frame from the parent */
-#define WARD_API_STREAM_QUEUE_MAX (16u << 20)   /* chunks waiting for a slow client */
-#define WARD_API_BUFFERED_MAX (1ull << 30)      /* request bodies held at once, all clients: 503 above */
-#define WARD_API_DISCARD_MAX (1u << 20)         /* a chunked body read on past its cap, to answer 413 */
-#define WARD_API_WRITE_TIMEOUT_MS 10000         /* the parent takes none of a frame: it is gone */
-#define WARD_API_REPLY_TIMEOUT_S (25u * 3600u)  /* no reply at all: longer than any run may last */
-#define WARD_API_DRAIN_S 5u                     /* SIGTERM: in-flight requests may finish this long */
-#define WARD_API_NOBODY 65534u                  /* the uid and gid the front drops to from root */
+/* Its defaults and caps are in basic/limits.h (WARD_API_*). */
 
 typedef struct front_opts {
         int listen_fd;            /* bound, listening */

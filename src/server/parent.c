@@ -31,6 +31,7 @@
 
 #include "audit/audit.h"
 #include "basic/cleanup.h"
+#include "basic/clock.h"
 #include "basic/digest.h"
 #include "basic/fd.h"
 #include "basic/limits.h"
@@ -41,7 +42,6 @@
 #include "server/reply.h"
 #include "server/request.h"
 
-#define TENANTS_MAX 1024u
 #define RUNS_PER_MINUTE_DEFAULT 600u /* a configured tenant's, unless its quotas say */
 #define RUNS_PER_MINUTE_LOCAL 60000u /* the local tenant's: runs at once bound it first */
 #define HOST_END_GRACE_MS 5000
@@ -113,18 +113,6 @@ typedef struct server {
         uint64_t runs_total, runs_failed, sessions_total, cells_total, requests_total, rejected_total;
         uint64_t run_ms_sum;
 } server;
-
-static uint64_t mono_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t real_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static json_t *rfc3339(uint64_t ms) {
         time_t t = (time_t)(ms / 1000);
@@ -220,9 +208,9 @@ static int config_load(const serve_opts *o, bool loopback, config *ret, ward_err
                 }
         }
         json_t *tenants = json_object_get(doc, "tenants");
-        if (!json_is_array(tenants) || json_array_size(tenants) == 0 || json_array_size(tenants) > TENANTS_MAX) {
+        if (!json_is_array(tenants) || json_array_size(tenants) == 0 || json_array_size(tenants) > WARD_TENANTS_MAX) {
                 r = err_set(err, -EINVAL, "%s: tenants: must be an array of 1 to %u tenants", o->config_path,
-                            TENANTS_MAX);
+                            WARD_TENANTS_MAX);
                 goto fail;
         }
         c.tenants = calloc(json_array_size(tenants), sizeof *c.tenants);
@@ -444,7 +432,7 @@ static void end_host(host *h) {
         if (h->ending)
                 return;
         h->ending = true;
-        h->end_sent_ms = mono_ms();
+        h->end_sent_ms = clock_mono_ms();
         static const char end[] = "{\"op\":\"end\"}";
         if (frame_write(h->fd, FRAME_REQUEST, 0, end, sizeof end - 1, NULL, 0) < 0)
                 (void)kill(h->pid, SIGTERM);
@@ -461,7 +449,7 @@ static int err_reply(server *s, uint64_t id, const req_error *e) {
  * start count (op_run): a request refused for its input or the server's
  * capacity does not use up the tenant's quota. */
 static bool rate_ok(tenant *t) {
-        uint64_t now = mono_ms();
+        uint64_t now = clock_mono_ms();
         if (now - t->window_start_ms >= 60000) {
                 t->window_start_ms = now;
                 t->window_runs = 0;
@@ -516,7 +504,7 @@ static void pool_refill(server *s) {
         if (s->draining)
                 return;
         for (size_t l = 0; l < ELEMENTSOF(pool_languages); l++) {
-                if (mono_ms() < s->pool_backoff_until[l])
+                if (clock_mono_ms() < s->pool_backoff_until[l])
                         continue;
                 for (size_t have = pool_size(s, pool_languages[l]); have < s->o->pool; have++) {
                         pool_arg a = {
@@ -525,7 +513,7 @@ static void pool_refill(server *s) {
                         if (!h)
                                 break;
                         snprintf(h->language, sizeof h->language, "%s", pool_languages[l]);
-                        h->started_mono_ms = mono_ms();
+                        h->started_mono_ms = clock_mono_ms();
                 }
         }
 }
@@ -535,10 +523,10 @@ static void pool_refill(server *s) {
  * served from the pool without sandboxes starting beside it; but at once
  * when a language is down to a quarter of its warm sandboxes. */
 static void pool_schedule_refill(server *s) {
-        s->refill_at = mono_ms() + POOL_REFILL_DELAY_MS;
+        s->refill_at = clock_mono_ms() + POOL_REFILL_DELAY_MS;
         for (size_t l = 0; l < ELEMENTSOF(pool_languages); l++)
                 if (pool_size(s, pool_languages[l]) * 4 < s->o->pool)
-                        s->refill_at = mono_ms();
+                        s->refill_at = clock_mono_ms();
 }
 
 /* A warm sandbox of this language, taken out of the pool: it serves one
@@ -572,7 +560,7 @@ static void op_run(server *s, uint64_t id, tenant *t, const json_t *m) {
         }
         if (!rate_ok(t)) {
                 /* The window ends at most a minute after it began. */
-                uint64_t left = t->window_start_ms + 60000 - mono_ms();
+                uint64_t left = t->window_start_ms + 60000 - clock_mono_ms();
                 s->rejected_total++;
                 (void)reply_error(s->front_fd, id, 429, "quota", NULL, (unsigned)(left / 1000 + 1),
                                   "tenant '%s' made %u runs this minute, its quota", t->name, t->runs_per_minute);
@@ -622,7 +610,7 @@ static void op_run(server *s, uint64_t id, tenant *t, const json_t *m) {
                 return;
         }
         h->req_id = id;
-        h->started_mono_ms = mono_ms();
+        h->started_mono_ms = clock_mono_ms();
         t->runs++;
         t->window_runs++;
         s->runs_total++;
@@ -701,8 +689,8 @@ static void op_session_create(server *s, uint64_t id, tenant *t, const json_t *m
         }
         snprintf(h->id, sizeof h->id, "%s", sid);
         snprintf(h->language, sizeof h->language, "%s", sr.language);
-        h->created_ms = h->last_used_ms = real_ms();
-        h->started_mono_ms = mono_ms();
+        h->created_ms = h->last_used_ms = clock_real_ms();
+        h->started_mono_ms = clock_mono_ms();
         h->idle_timeout_ms = sr.idle_timeout_ms;
         h->max_lifetime_ms = sr.max_lifetime_ms;
         h->req_id = id;
@@ -730,7 +718,7 @@ static void hand_to_session(server *s, host *h, uint64_t id, const char *text, c
         }
         h->req_id = id;
         h->cancelled = false;
-        h->last_used_ms = real_ms();
+        h->last_used_ms = clock_real_ms();
 }
 
 /* cell and file.*: checked here, then handed to the session's host. */
@@ -922,7 +910,7 @@ static void handle_host_frame(server *s, host *h, frame *f) {
                         /* It could not start: no more tries for a while. */
                         for (size_t l = 0; l < ELEMENTSOF(pool_languages); l++)
                                 if (strcmp(h->language, pool_languages[l]) == 0)
-                                        s->pool_backoff_until[l] = mono_ms() + 10000;
+                                        s->pool_backoff_until[l] = clock_mono_ms() + 10000;
                         fprintf(stderr, "%s: a warm %s sandbox did not start: %s\n", serve_log_name, h->language,
                                 json_string_value(json_object_get(json_object_get(json_object_get(m, "body"), "error"),
                                                                   "message")));
@@ -963,9 +951,9 @@ static void handle_host_frame(server *s, host *h, frame *f) {
                         if (json_is_integer(ec))
                                 h->execution_count = (uint64_t)json_integer_value(ec);
                         json_decref(m);
-                        h->last_used_ms = real_ms();
+                        h->last_used_ms = clock_real_ms();
                 } else {
-                        s->run_ms_sum += mono_ms() - h->started_mono_ms;
+                        s->run_ms_sum += clock_mono_ms() - h->started_mono_ms;
                 }
                 h->req_id = 0;
                 h->cancelled = false;
@@ -1003,7 +991,7 @@ static void reap_host(server *s, size_t i) {
 }
 
 static void tick(server *s) {
-        uint64_t now = real_ms(), mono = mono_ms();
+        uint64_t now = clock_real_ms(), mono = clock_mono_ms();
         pool_refill(s);
         for (size_t i = 0; i < s->n_hosts; i++) {
                 host *h = s->hosts[i];
@@ -1116,8 +1104,8 @@ static void shutdown_hosts(server *s) {
         for (size_t i = 0; i < s->n_hosts; i++)
                 if (s->hosts[i]->kind == HOST_RUN)
                         (void)kill(s->hosts[i]->pid, SIGTERM);
-        uint64_t deadline = mono_ms() + 3 * HOST_END_GRACE_MS;
-        while (s->n_hosts && mono_ms() < deadline) {
+        uint64_t deadline = clock_mono_ms() + 3 * HOST_END_GRACE_MS;
+        while (s->n_hosts && clock_mono_ms() < deadline) {
                 tick(s);
                 struct pollfd pf = {.fd = s->hosts[0]->pidfd, .events = POLLIN};
                 if (poll(&pf, 1, 100) > 0)
@@ -1195,7 +1183,7 @@ int serve_main(const serve_opts *o, ward_error *err) {
         }
 
         int status = 0;
-        uint64_t next_tick = mono_ms() + 1000;
+        uint64_t next_tick = clock_mono_ms() + 1000;
         size_t pf_cap = 64;
         struct pollfd *pf = calloc(pf_cap, sizeof *pf);
         if (!pf) {
@@ -1221,7 +1209,7 @@ int serve_main(const serve_opts *o, ward_error *err) {
                         pf[3 + 2 * i] = (struct pollfd){.fd = s.hosts[i]->fd, .events = POLLIN};
                         pf[4 + 2 * i] = (struct pollfd){.fd = s.hosts[i]->pidfd, .events = POLLIN};
                 }
-                uint64_t now = mono_ms();
+                uint64_t now = clock_mono_ms();
                 uint64_t wake = s.refill_at && s.refill_at < next_tick ? s.refill_at : next_tick;
                 int timeout = wake > now ? (int)(wake - now) : 0;
                 int n = poll(pf, 3 + 2 * n_hosts, timeout);
@@ -1229,13 +1217,13 @@ int serve_main(const serve_opts *o, ward_error *err) {
                         status = 1;
                         break;
                 }
-                if (s.refill_at && mono_ms() >= s.refill_at) {
+                if (s.refill_at && clock_mono_ms() >= s.refill_at) {
                         s.refill_at = 0;
                         pool_refill(&s);
                 }
-                if (mono_ms() >= next_tick) {
+                if (clock_mono_ms() >= next_tick) {
                         tick(&s);
-                        next_tick = mono_ms() + 1000;
+                        next_tick = clock_mono_ms() + 1000;
                 }
                 if (n <= 0)
                         continue;
@@ -1271,7 +1259,7 @@ int serve_main(const serve_opts *o, ward_error *err) {
                                                                 s.hosts[i]->warm = false;
                                                                 end_host(s.hosts[i]);
                                                         }
-                                                s.refill_at = mono_ms() + POOL_REFILL_DELAY_MS;
+                                                s.refill_at = clock_mono_ms() + POOL_REFILL_DELAY_MS;
                                                 fprintf(stderr, "%s: config reloaded\n", serve_log_name);
                                         }
                                 } else if (!s.draining) {

@@ -8,9 +8,8 @@
 #include <stdint.h>
 
 #include "basic/error.h"
+#include "basic/limits.h"
 #include "policy/policy.h"
-
-#define WARD_POOL_MAX 64 /* warm sandboxes per language (--pool) */
 
 typedef struct serve_opts {
         const char *listen;      /* "127.0.0.1:8080" */

@@ -11,6 +11,7 @@
 #include "basic/cleanup.h"
 #include "basic/limits.h"
 #include "basic/parse.h"
+#include "basic/strv.h"
 #include "exec/files.h"
 #include "exec/lang.h"
 #include "exec/session.h"
@@ -344,9 +345,7 @@ int request_run(const json_t *body, const policy *tier, run_request *ret, req_er
 
 void run_request_free(run_request *r) {
         policy_free(&r->policy);
-        for (size_t i = 0; r->argv && i < r->argc; i++)
-                free(r->argv[i]);
-        free(r->argv);
+        strv_free(r->argv);
         for (size_t i = 0; i < r->n_files; i++) {
                 free(r->files[i].path);
                 free(r->files[i].data);

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "basic/limits.h"
+
 #include "policy/policy.h"
 
 typedef struct req_error {
@@ -63,10 +65,3 @@ bool request_pool_fits(const policy *p, const policy *tier);
 /* The policy warm sandboxes start with: the tier, living as long as a
  * session may (each run and cell has its own time limits). */
 int request_pool_policy(const policy *tier, policy *ret);
-
-/* Defaults and caps of sessions. */
-#define WARD_SESSION_IDLE_DEFAULT_MS (10ull * 60 * 1000)
-#define WARD_SESSION_LIFETIME_DEFAULT_MS (60ull * 60 * 1000)
-#define WARD_SESSION_LIFETIME_MAX_MS (24ull * 3600 * 1000)
-#define WARD_CELL_WALL_DEFAULT_MS 30000ull
-#define WARD_RUN_FILES_MAX 256u

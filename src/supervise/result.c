@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "basic/cleanup.h"
+#include "basic/utf8.h"
 #include "jail/jail.h"
 
 static const char *const status_names[] = {
@@ -61,51 +62,13 @@ void result_event(result *r, const char *type, const char *name, uint64_t count)
         e->count = count;
 }
 
-static bool valid_utf8(const unsigned char *s, size_t n) {
-        size_t i = 0;
-        while (i < n) {
-                unsigned char c = s[i];
-                size_t len;
-                uint32_t cp;
-                if (c == 0)
-                        return false; /* NUL: base64, for readers that use C strings */
-                if (c < 0x80) {
-                        i++;
-                        continue;
-                } else if ((c & 0xe0) == 0xc0) {
-                        len = 2;
-                        cp = c & 0x1f;
-                } else if ((c & 0xf0) == 0xe0) {
-                        len = 3;
-                        cp = c & 0x0f;
-                } else if ((c & 0xf8) == 0xf0) {
-                        len = 4;
-                        cp = c & 0x07;
-                } else {
-                        return false;
-                }
-                if (i + len > n)
-                        return false;
-                for (size_t k = 1; k < len; k++) {
-                        if ((s[i + k] & 0xc0) != 0x80)
-                                return false;
-                        cp = (cp << 6) | (s[i + k] & 0x3f);
-                }
-                if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-                    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-                        return false;
-                i += len;
-        }
-        return true;
-}
-
 static int add_output(json_t *doc, const char *key, const buf *b) {
         int bad = 0;
         char enc_key[32], trunc_key[32];
         snprintf(enc_key, sizeof enc_key, "%s_encoding", key);
         snprintf(trunc_key, sizeof trunc_key, "%s_truncated", key);
         const char *data = b->data ? b->data : "";
-        if (valid_utf8((const unsigned char *)data, b->len)) {
+        if (utf8_valid(data, b->len)) {
                 bad |= json_object_set_new(doc, key, json_stringn(data, b->len));
                 bad |= json_object_set_new(doc, enc_key, json_string("utf-8"));
         } else {

@@ -25,18 +25,13 @@
 #include <unistd.h>
 
 #include "basic/cleanup.h"
+#include "basic/clock.h"
 #include "basic/fd.h"
 #include "jail/jail.h"
 #include "net/egress.h"
 
 #define CPU_TICK_MS 20
 #define STDIN_CHUNK 65536
-
-static uint64_t now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* The sandbox's environment: a fixed base, then the policy's variables.
  * Nothing of ward's own environment is passed. */
@@ -359,7 +354,7 @@ bool sv_ended(const sv *l) {
                 return true;
         /* Once the init is gone every writer of the pipes is gone: they
          * reach EOF soon; a short bound guards the rest. */
-        return l->init_exited && ((l->out_fd < 0 && l->err_fd < 0) || now_ms() - l->exited_at > 1000);
+        return l->init_exited && ((l->out_fd < 0 && l->err_fd < 0) || clock_mono_ms() - l->exited_at > 1000);
 }
 
 int sv_poll(sv *l, struct pollfd *extra, size_t n_extra, int timeout) {
@@ -450,7 +445,7 @@ int sv_poll(sv *l, struct pollfd *extra, size_t n_extra, int timeout) {
         }
         if (pf[S_PID].revents & POLLIN) {
                 l->init_exited = true;
-                l->exited_at = now_ms();
+                l->exited_at = clock_mono_ms();
                 if (l->in_fd >= 0) {
                         close(l->in_fd);
                         l->in_fd = -1;
@@ -527,7 +522,7 @@ int sv_start(const supervise_req *req, result *res, sv **ret, ward_error *err) {
                 .tick_fd = -1,
                 .sig_fd = -1,
                 .out_dir = -1,
-                .t0 = now_ms(),
+                .t0 = clock_mono_ms(),
         };
 
         /* The output directory is opened now, by the path the caller gave,
@@ -642,7 +637,7 @@ int sv_start(const supervise_req *req, result *res, sv **ret, ward_error *err) {
         }
         if (l->have_cg && l->cg.cpu) /* the program has used nothing yet: the whole budget */
                 l->tick_fd = arm_timer(CLOCK_MONOTONIC, cpu_check_ms(l->cpu_limit_ns), 0); /* < 0: RLIMIT_CPU holds */
-        l->t_exec = now_ms();
+        l->t_exec = clock_mono_ms();
         *ret = l;
         return 0;
 
@@ -717,7 +712,7 @@ void sv_collect(sv *l) {
                 fail_result(res, &l->setup);
                 /* Nothing ran: no protection was in force for anything. */
                 res->protections = 0;
-                res->wall_ms = now_ms() - l->t0;
+                res->wall_ms = clock_mono_ms() - l->t0;
                 return;
         }
         /* What the program wrote before its status came is the run's,
@@ -729,7 +724,7 @@ void sv_collect(sv *l) {
         close_fd(&l->out_fd);
         close_fd(&l->err_fd);
         close_fd(&l->in_fd);
-        res->wall_ms = now_ms() - l->t_exec;
+        res->wall_ms = clock_mono_ms() - l->t_exec;
 
         int32_t prog_status = 0;
         bool have_status = read(l->jail.status_fd, &prog_status, sizeof prog_status) == sizeof prog_status;
