@@ -12,6 +12,7 @@
 #define WARD_MOUNTS_MAX 64u                        /* extra --ro/--rw binds */
 #define WARD_PATH_MAX 4096u                        /* bytes of a path */
 #define WARD_ERROR_MAX 512u                        /* bytes of an error message */
+#define WARD_ERROR_FIELD_MAX 64u                   /* bytes of the input field an error names */
 #define WARD_EVENTS_MAX 512u                       /* distinct audit events kept per run */
 #define WARD_OUTPUT_MAX (1024ull * 1024 * 1024)    /* the largest --output a policy may ask */
 #define WARD_OUTPUT_COPY_FILES_MAX 10000u          /* files copied out of /output */
