@@ -18,6 +18,7 @@ static int set_va(ward_error *err, int code, const char *reason, const char *fie
                 code = -EINVAL;
         if (!err)
                 return code;
+        // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): the callers start ap; a false positive of LLVM 14 (llvm-project#40656)
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
         one_line(err->msg);
         err->code = code;

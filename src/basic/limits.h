@@ -67,6 +67,7 @@
 #define WARD_API_TIMEOUT_S 60u                  /* an idle client connection */
 #define WARD_API_TOKEN_MAX 512u                 /* bytes of a bearer token */
 #define WARD_API_SESSION_ID_MAX 64u             /* bytes of a session id */
+#define WARD_API_PEER_MAX 64u                   /* bytes of a client's address, as text */
 #define WARD_API_HEADER_MEMORY (64u << 10)      /* a request's line and headers */
 #define WARD_API_HEADER_VALUE_MAX 1024u         /* a header the parent asks the front to send */
 #define WARD_API_CONTENT_TYPE_MAX 255u          /* a content type the parent names */

@@ -16,8 +16,8 @@
 #include "basic/strv.h"
 #include "basic/utf8.h"
 
-#define OK(lit) assert_true(utf8_valid(lit, sizeof lit - 1))
-#define BAD(lit) assert_false(utf8_valid(lit, sizeof lit - 1))
+#define OK(lit) assert_true(utf8_valid((lit), sizeof(lit) - 1))
+#define BAD(lit) assert_false(utf8_valid((lit), sizeof(lit) - 1))
 
 static void utf8(void **state) {
         (void)state;

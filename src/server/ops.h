@@ -1,0 +1,81 @@
+/* The operations a face may ask of ward serve's parent, and the table
+ * that admits them.
+ *
+ * Every request from a front (the HTTP front, ward mcp's) is one
+ * FRAME_REQUEST whose JSON names an operation and carries a few fields.
+ * The front is unprivileged and parses what clients send, so the parent
+ * trusts nothing in it: ops.c holds one row per operation with the
+ * fields it may carry, their types and bounds, whether it needs a tenant
+ * and a blob, and its handler. A frame with an unknown operation, an
+ * unknown field or a field out of bounds is refused (and said on stderr),
+ * never silently ignored. The fronts name operations with op_name(), so
+ * that the wire names are written once. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "basic/error.h"
+#include "server/frame.h"
+
+typedef enum op_id {
+        OP_HEALTH,
+        OP_METRICS,
+        OP_RUN,
+        OP_SESSION_CREATE,
+        OP_SESSION_LIST,
+        OP_SESSION_GET,
+        OP_SESSION_DELETE,
+        OP_CELL,
+        OP_FILE_PUT,
+        OP_FILE_GET,
+        OP_FILE_DELETE,
+        OP_FILE_LIST,
+        OP__COUNT,
+} op_id;
+
+/* The operation's name on the wire ("session.create"). */
+const char *op_name(op_id op);
+
+/* A request as the table admitted it: every field checked, NULL (or
+ * false) when absent. The strings and body are the frame's document's
+ * (owned by doc); the blob is the frame's. */
+typedef struct op_request {
+        uint64_t id; /* the frame's: the answer carries it */
+        op_id op;
+        const char *token;   /* the bearer token, as the client sent it */
+        const char *peer;    /* the client's address, for logs */
+        const char *session; /* a session id: [A-Za-z0-9_-], 1 to WARD_API_SESSION_ID_MAX bytes */
+        const char *path;    /* a file's path in a session: UTF-8, at most WARD_PATH_MAX bytes */
+        const char *dir;     /* a directory to list: likewise */
+        bool stream;         /* answer with chunks as output comes */
+        const json_t *body;  /* an object, for the operations that take one */
+        const char *blob;    /* a file's bytes (file.put) */
+        size_t blob_len;
+        json_t *doc;
+} op_request;
+
+/* Checks a FRAME_REQUEST against the table. 0 with *ret filled (free it
+ * with op_request_free), or a negative errno with err naming what was
+ * wrong: reason "not_found" for an unknown operation, "invalid_request"
+ * for a malformed frame or an unknown field, "invalid_body" for a body
+ * that is not an object, with err->field naming the field. *ret is only
+ * touched on success. */
+int op_request_parse(const frame *f, op_request *ret, ward_error *err);
+void op_request_free(op_request *r);
+
+/* Whether the operation answers without a tenant (health). */
+bool op_is_public(op_id op);
+/* Whether the operation may still be asked while the server drains. */
+bool op_while_draining(op_id op);
+
+struct server;
+struct tenant;
+/* Runs the operation's handler (server/handlers.c). */
+void op_dispatch(struct server *s, const op_request *r, struct tenant *t);
+
+/* A session id as ward hands them out and every face accepts them:
+ * 1 to WARD_API_SESSION_ID_MAX bytes of [A-Za-z0-9_-]. */
+bool op_session_id_valid(const char *s, size_t len);

@@ -1,0 +1,193 @@
+/* ward serve's tenants: the config file that names them (with a hashed
+ * bearer token each, a tier and quotas), who a token is, and how many runs
+ * a tenant may still start this minute. With no config, one local tenant
+ * and no token. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "basic/cleanup.h"
+#include "basic/clock.h"
+#include "basic/fd.h"
+#include "basic/limits.h"
+#include "server/server.h"
+
+void config_free(config *c) {
+        for (size_t i = 0; c->tenants && i < c->n_tenants; i++)
+                free(c->tenants[i].name);
+        free(c->tenants);
+        policy_free(&c->tier);
+        memset(c, 0, sizeof *c);
+}
+
+static int quota(const json_t *q, const char *key, unsigned dflt, unsigned *ret, const char *where, ward_error *err) {
+        json_t *v = json_object_get(q, key);
+        if (!v) {
+                *ret = dflt;
+                return 0;
+        }
+        if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 100000)
+                return err_set(err, -EINVAL, "%s.quotas.%s: must be an integer from 1 to 100000", where, key);
+        *ret = (unsigned)json_integer_value(v);
+        return 0;
+}
+
+/* The config file: {"tier": {policy}, "tenants": [{"name", "token_sha256",
+ * "quotas": {"sessions", "runs", "runs_per_minute"}}]}. Tokens are stored
+ * as the hex SHA-256 of the token, never the token. */
+int config_load(const serve_opts *o, bool loopback, config *ret, ward_error *err) {
+        config c = {0};
+        int r0;
+        policy_init_default(&c.tier);
+        if (!o->config_path && o->tier_path && (r0 = policy_load_file(&c.tier, o->tier_path, err)) < 0) {
+                config_free(&c);
+                return r0;
+        }
+        if (!o->config_path) {
+                if (!loopback) {
+                        config_free(&c);
+                        return err_set(err, -EINVAL,
+                                       "--listen: a non-loopback address needs --config with tenants and tokens");
+                }
+                c.tenants = calloc(1, sizeof *c.tenants);
+                if (!c.tenants || !(c.tenants[0].name = strdup("local"))) {
+                        config_free(&c);
+                        return err_set(err, -ENOMEM, "out of memory");
+                }
+                c.tenants[0].max_sessions = o->max_sessions;
+                c.tenants[0].max_runs = o->max_runs;
+                c.tenants[0].runs_per_minute = RUNS_PER_MINUTE_LOCAL;
+                c.n_tenants = 1;
+                *ret = c;
+                return 0;
+        }
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        int r = fd_read_file(o->config_path, WARD_POLICY_FILE_MAX, &text, &len);
+        if (r < 0) {
+                config_free(&c);
+                return err_set(err, r, "--config: cannot read '%s': %s", o->config_path, strerror(-r));
+        }
+        json_error_t jerr;
+        json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!json_is_object(doc)) {
+                json_decref(doc);
+                config_free(&c);
+                return err_set(err, -EINVAL, "%s:%d:%d: %s", o->config_path, jerr.line, jerr.column,
+                               doc ? "must be a JSON object" : jerr.text);
+        }
+        const char *key;
+        json_t *v;
+        json_object_foreach(doc, key, v) {
+                if (strcmp(key, "tier") != 0 && strcmp(key, "tenants") != 0) {
+                        r = err_set(err, -EINVAL, "%s: %s: unknown key", o->config_path, key);
+                        goto fail;
+                }
+        }
+        json_t *tier = json_object_get(doc, "tier");
+        if (tier) {
+                _cleanup_free_ char *t = json_dumps(tier, JSON_COMPACT);
+                if (!json_is_object(tier) || !t || (r = policy_apply_json(&c.tier, t, strlen(t), "tier", err)) < 0) {
+                        r = json_is_object(tier) && t
+                                    ? r
+                                    : err_set(err, -EINVAL, "%s: tier: must be a policy object", o->config_path);
+                        goto fail;
+                }
+        }
+        json_t *tenants = json_object_get(doc, "tenants");
+        if (!json_is_array(tenants) || json_array_size(tenants) == 0 || json_array_size(tenants) > WARD_TENANTS_MAX) {
+                r = err_set(err, -EINVAL, "%s: tenants: must be an array of 1 to %u tenants", o->config_path,
+                            WARD_TENANTS_MAX);
+                goto fail;
+        }
+        c.tenants = calloc(json_array_size(tenants), sizeof *c.tenants);
+        if (!c.tenants) {
+                r = err_set(err, -ENOMEM, "out of memory");
+                goto fail;
+        }
+        for (size_t i = 0; i < json_array_size(tenants); i++) {
+                json_t *t = json_array_get(tenants, i);
+                char where[48];
+                snprintf(where, sizeof where, "tenants[%zu]", i);
+                const char *name = json_string_value(json_object_get(t, "name"));
+                const char *hash = json_string_value(json_object_get(t, "token_sha256"));
+                json_t *q = json_object_get(t, "quotas");
+                if (!json_is_object(t) || !name || !name[0] || strlen(name) > 64 || !hash ||
+                    strlen(hash) != DIGEST_HEX_LEN - 1 || strspn(hash, "0123456789abcdef") != DIGEST_HEX_LEN - 1 ||
+                    (q && !json_is_object(q))) {
+                        r = err_set(err, -EINVAL,
+                                    "%s: %s: needs \"name\" (1-64 bytes) and \"token_sha256\" (64 lowercase hex), "
+                                    "and \"quotas\" must be an object",
+                                    o->config_path, where);
+                        goto fail;
+                }
+                for (size_t k = 0; k < c.n_tenants; k++)
+                        if ((c.tenants[k].name && strcmp(c.tenants[k].name, name) == 0) ||
+                            strcmp(c.tenants[k].token_sha256, hash) == 0) {
+                                r = err_set(err, -EINVAL, "%s: %s: the %s of tenants[%zu] again", o->config_path, where,
+                                            strcmp(c.tenants[k].token_sha256, hash) == 0 ? "token" : "name", k);
+                                goto fail;
+                        }
+                tenant *tn = &c.tenants[c.n_tenants++];
+                if (!(tn->name = strdup(name))) {
+                        r = err_set(err, -ENOMEM, "out of memory");
+                        goto fail;
+                }
+                memcpy(tn->token_sha256, hash, DIGEST_HEX_LEN);
+                if ((r = quota(q, "sessions", o->max_sessions, &tn->max_sessions, where, err)) < 0 ||
+                    (r = quota(q, "runs", o->max_runs, &tn->max_runs, where, err)) < 0 ||
+                    (r = quota(q, "runs_per_minute", RUNS_PER_MINUTE_DEFAULT, &tn->runs_per_minute, where, err)) < 0)
+                        goto fail;
+        }
+        c.tokens_required = true;
+        json_decref(doc);
+        *ret = c;
+        return 0;
+fail:
+        json_decref(doc);
+        config_free(&c);
+        return r;
+}
+
+/* A constant-time comparison: a token's hash must not leak through how
+ * long a wrong guess takes to refuse. */
+static bool same_hash(const char *a, const char *b) {
+        unsigned char d = 0;
+        for (size_t i = 0; i < DIGEST_HEX_LEN - 1; i++)
+                d |= (unsigned char)(a[i] ^ b[i]);
+        return d == 0;
+}
+
+tenant *tenant_find(server *s, const char *name) {
+        for (size_t i = 0; i < s->cfg.n_tenants; i++)
+                if (strcmp(s->cfg.tenants[i].name, name) == 0)
+                        return &s->cfg.tenants[i];
+        return NULL;
+}
+
+tenant *tenant_authenticate(server *s, const char *token) {
+        if (!s->cfg.tokens_required)
+                return &s->cfg.tenants[0];
+        if (!token)
+                return NULL;
+        char hash[DIGEST_HEX_LEN];
+        digest_sha256_hex(token, strlen(token), hash);
+        tenant *found = NULL;
+        for (size_t i = 0; i < s->cfg.n_tenants; i++)
+                if (same_hash(hash, s->cfg.tenants[i].token_sha256))
+                        found = &s->cfg.tenants[i];
+        return found;
+}
+
+/* Whether the tenant may start another run this minute. Only runs that
+ * start count (op_run): a request refused for its input or the server's
+ * capacity does not use up the tenant's quota. */
+bool tenant_rate_ok(tenant *t) {
+        uint64_t now = clock_mono_ms();
+        if (now - t->window_start_ms >= 60000) {
+                t->window_start_ms = now;
+                t->window_runs = 0;
+        }
+        return t->window_runs < t->runs_per_minute;
+}
