@@ -13,7 +13,6 @@
 
 #include "audit/audit.h"
 #include "basic/cleanup.h"
-#include "basic/digest.h"
 #include "basic/fd.h"
 #include "basic/jsontext.h"
 #include "basic/limits.h"
@@ -22,6 +21,8 @@
 #include "cli/cli.h"
 #include "exec/lang.h"
 #include "policy/policy.h"
+#include "service/audit.h"
+#include "service/run.h"
 #include "supervise/supervise.h"
 
 static const char help[] = "usage: ward run [OPTIONS] [--] COMMAND [ARG...]\n"
@@ -390,17 +391,6 @@ int cmd_run(int argc, char **argv) {
                         cli_error("run: out of memory");
                         return EXIT_WARD_FAILED;
                 }
-                /* Copies of the strings: the sandbox's init wipes ward's own argv memory. */
-                _cleanup_strv_free_ strv extra = strv_copy_n(pos, n_pos);
-                char **lv = extra ? lang_argv(l, extra, n_pos) : NULL;
-                if (!lv) {
-                        // NOLINTNEXTLINE(clang-analyzer-unix.Malloc): code is freed by _cleanup_free_, which the analyzer does not model
-                        cli_error("run: out of memory");
-                        return EXIT_WARD_FAILED;
-                }
-                /* Own every string so that one free path serves both forms. */
-                run_argv = strv_copy_n(lv, (size_t)-1);
-                free(lv);
         } else {
                 if (a.code_arg) {
                         cli_error("run: -c needs --lang");
@@ -410,19 +400,23 @@ int cmd_run(int argc, char **argv) {
                         cli_error("run: no command given (see ward run --help)");
                         return EXIT_WARD_FAILED;
                 }
-                run_argv = strv_copy_n(pos, n_pos);
         }
+        /* The command, or the script's arguments: copies, since the
+         * sandbox's init wipes ward's own argv memory. */
+        run_argv = strv_copy_n(pos, n_pos);
         if (!run_argv) {
+                // NOLINTNEXTLINE(clang-analyzer-unix.Malloc): code is freed by _cleanup_free_, which the analyzer does not model
                 cli_error("run: out of memory");
                 return EXIT_WARD_FAILED;
         }
 
-        supervise_req req = {
+        service_run_req req = {
                 .policy = &p,
+                .language = l ? l->name : NULL,
                 .argv = run_argv,
+                .argc = n_pos,
                 .code = code,
                 .code_len = code_len,
-                .code_name = l ? l->file_name : NULL,
                 .stdin_fd = stdin_is_code ? -1 : STDIN_FILENO,
                 .stdout_fd = a.json ? -1 : STDOUT_FILENO,
                 .stderr_fd = a.json ? -1 : STDERR_FILENO,
@@ -438,7 +432,7 @@ int cmd_run(int argc, char **argv) {
         result_init(&res, p.output);
         /* A reader that goes away must not kill the supervisor mid-run. */
         signal(SIGPIPE, SIG_IGN);
-        r = supervise_run(&req, &res, &err);
+        r = service_run(&req, &res, &err);
         if (r < 0) {
                 cli_error("%s", err.msg);
                 result_free(&res);
@@ -469,25 +463,15 @@ int cmd_run(int argc, char **argv) {
                 report_limit(&res, &p);
         }
         if (audit_fd >= 0 && doc) {
-                char policy_sha[DIGEST_HEX_LEN], subject_sha[DIGEST_HEX_LEN];
-                int d = policy_digest(&p, policy_sha);
-                if (d >= 0 && code) {
-                        digest_sha256_hex(code, code_len, subject_sha);
-                } else if (d >= 0) {
-                        digest_ctx *dc = digest_new();
-                        if (dc) {
-                                for (char **s = run_argv; *s; s++)
-                                        digest_add(dc, *s, strlen(*s) + 1);
-                                digest_finish(dc, subject_sha);
-                        } else {
-                                d = -ENOMEM;
-                        }
-                }
-                if (d < 0) {
-                        cli_error("audit: out of memory while computing the digests");
-                        rc = EXIT_WARD_FAILED;
-                } else if (audit_append(audit_fd, result_text_max(p.output) + 4096, doc, policy_sha,
-                                        code ? "code_sha256" : "argv_sha256", subject_sha, &err) < 0) {
+                service_audit_rec rec = {
+                        .doc = doc,
+                        .policy = &p,
+                        .code = code,
+                        .code_len = code_len,
+                        .argv = run_argv,
+                        .max_len = result_text_max(p.output) + 4096,
+                };
+                if (service_audit(audit_fd, &rec, &err) < 0) {
                         cli_error("%s", err.msg);
                         rc = EXIT_WARD_FAILED;
                 }

@@ -7,20 +7,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
 #include "basic/cleanup.h"
 #include "audit/audit.h"
-#include "basic/digest.h"
 #include "basic/fd.h"
 #include "basic/limits.h"
 #include "exec/files.h"
 #include "exec/lang.h"
+#include "server/apierror.h"
 #include "server/frame.h"
 #include "server/front.h"
 #include "server/reply.h"
+#include "service/audit.h"
+#include "service/run.h"
 #include "supervise/supervise.h"
 
 typedef struct stream_ctx {
@@ -61,54 +62,20 @@ static void audit(const json_t *doc, const char *kind, const policy *p, const ch
                   char *const *argv, size_t max_len) {
         if (audit_fd < 0 || !doc)
                 return;
-        json_t *line = json_deep_copy(doc);
-        char policy_sha[DIGEST_HEX_LEN], subject_sha[DIGEST_HEX_LEN];
-        if (!line || policy_digest(p, policy_sha) < 0) {
-                json_decref(line);
-                fprintf(stderr, "%s: audit: out of memory\n", serve_log_name);
-                return;
-        }
-        if (code) {
-                digest_sha256_hex(code, code_len, subject_sha);
-        } else {
-                digest_ctx *dc = digest_new();
-                for (char *const *a = argv; dc && a && *a; a++)
-                        digest_add(dc, *a, strlen(*a) + 1);
-                if (dc)
-                        digest_finish(dc, subject_sha);
-                else
-                        subject_sha[0] = '\0';
-        }
-        /* Rich outputs (charts) are named by their types, not copied: the
-         * log records what happened, and stays bounded. */
-        static const char *const rich[] = {"results", "displays"};
-        for (size_t i = 0; i < ELEMENTSOF(rich); i++) {
-                json_t *arr = json_object_get(line, rich[i]), *types = json_array();
-                size_t k;
-                json_t *bundle;
-                json_array_foreach(arr, k, bundle) {
-                        const char *mime;
-                        json_t *v;
-                        json_t *names = json_array();
-                        json_object_foreach(bundle, mime, v) {
-                                json_array_append_new(names, json_string(mime));
-                        }
-                        json_array_append_new(types, names);
-                }
-                if (arr)
-                        json_object_set_new(line, rich[i], types);
-                else
-                        json_decref(types);
-        }
-        json_object_set_new(line, "kind", json_string(kind));
-        json_object_set_new(line, "tenant", json_string(audit_tenant));
-        if (audit_session[0])
-                json_object_set_new(line, "session", json_string(audit_session));
+        service_audit_rec rec = {
+                .kind = kind,
+                .doc = doc,
+                .policy = p,
+                .code = code,
+                .code_len = code_len,
+                .argv = argv,
+                .tenant = audit_tenant,
+                .session = audit_session,
+                .max_len = max_len,
+        };
         ward_error err = {0};
-        if (audit_append(audit_fd, max_len, line, policy_sha, code ? "code_sha256" : "argv_sha256", subject_sha, &err) <
-            0)
+        if (service_audit(audit_fd, &rec, &err) < 0)
                 fprintf(stderr, "%s: %s\n", serve_log_name, err.msg);
-        json_decref(line);
 }
 
 static int reply_result(int fd, uint64_t id, const result *res, const run_request *rq) {
@@ -119,75 +86,45 @@ static int reply_result(int fd, uint64_t id, const result *res, const run_reques
         return reply_json(fd, id, 200, doc);
 }
 
-/* A language with a driver runs in a session's sandbox as a script, so
- * that files can be placed in its work dir first: the same path a warm
- * sandbox from the pool takes. */
-static int run_in_session(int fd, uint64_t id, const run_request *rq, const cell_opts *co, result *res) {
-        session *s = NULL;
-        ward_error err = {0};
-        if (session_start(&rq->policy, rq->language, &s, &err) < 0)
-                return reply_error(fd, id, 503, "unavailable", NULL, 1, "%s", err.msg);
-        for (size_t i = 0; i < rq->n_files; i++) {
-                if (files_put(session_home_fd(s), rq->files[i].path, rq->files[i].data, rq->files[i].len, &err) < 0) {
-                        const char *code;
-                        int st = reply_status_of(err.code, &code);
-                        session_free(s);
-                        return reply_error(fd, id, st, code, "files", 0, "files[%zu]: %s", i, err.msg);
-                }
-        }
-        int r = session_script(s, rq->code, rq->code_len, co, res, &err);
-        session_free(s);
-        if (r < 0)
-                return reply_error(fd, id, 503, "unavailable", NULL, 1, "%s", err.msg);
-        return reply_result(fd, id, res, rq);
+/* The service's request for a run request. */
+static service_run_req run_req_of(const run_request *rq, stream_ctx *sc, bool stream) {
+        return (service_run_req){
+                .policy = &rq->policy,
+                .language = rq->language,
+                .argv = rq->argv,
+                .argc = rq->language[0] ? 0 : rq->argc,
+                .code = rq->code,
+                .code_len = rq->code_len,
+                .files = rq->files,
+                .n_files = rq->n_files,
+                .stdin_data = rq->stdin_data,
+                .stdin_len = rq->stdin_len,
+                .stdin_fd = -1,
+                .stdout_fd = -1,
+                .stderr_fd = -1,
+                .on_output = stream ? on_output : NULL,
+                .ctx = sc,
+                /* The same path a warm sandbox takes, and the only one
+                 * that places files. */
+                .via_driver = service_run_via_driver_ok(rq->language, rq->stdin_data != NULL),
+        };
+}
+
+/* The answer to a run the service could not start. */
+static int reply_run_error(int fd, uint64_t id, const ward_error *err) {
+        const char *reason;
+        unsigned st = apierror_status(err, &reason);
+        return reply_error(fd, id, (int)st, reason, err->field[0] ? err->field : NULL,
+                           strcmp(reason, "unavailable") == 0 ? 1 : 0, "%s", err->msg);
 }
 
 int host_run(int fd, uint64_t id, const run_request *rq, bool stream) {
         stream_ctx sc = {.fd = fd, .id = id};
+        service_run_req srq = run_req_of(rq, &sc, stream);
         result res;
         result_init(&res, rq->policy.output);
-        int r;
-        if (rq->language[0] && session_language_ok(rq->language) && !rq->stdin_data) {
-                cell_opts co = {.wall_ms = rq->policy.wall_time_ms,
-                                .cpu_ms = rq->policy.cpu_time_ms,
-                                .on_output = stream ? on_output : NULL,
-                                .ctx = &sc};
-                r = run_in_session(fd, id, rq, &co, &res);
-        } else {
-                const lang *l = rq->language[0] ? lang_find(rq->language) : NULL;
-                _cleanup_free_ char **argv = l ? lang_argv(l, NULL, 0) : NULL;
-                /* stdin is a memfd the loop reads like any file: nothing
-                 * has to feed it while the sandbox may not read. */
-                int in = -1;
-                if (rq->stdin_data &&
-                    ((in = memfd_create("ward-stdin", MFD_CLOEXEC)) < 0 ||
-                     fd_write_full(in, rq->stdin_data, rq->stdin_len) < 0 || lseek(in, 0, SEEK_SET) < 0)) {
-                        if (in >= 0)
-                                close(in);
-                        result_free(&res);
-                        return reply_error(fd, id, 503, "unavailable", NULL, 1, "cannot hold stdin") < 0;
-                }
-                supervise_req req = {
-                        .policy = &rq->policy,
-                        .argv = l ? argv : rq->argv,
-                        .code = rq->code,
-                        .code_len = rq->code_len,
-                        .code_name = l ? l->file_name : NULL,
-                        .stdin_fd = in,
-                        .stdout_fd = -1,
-                        .stderr_fd = -1,
-                        .on_output = stream ? on_output : NULL,
-                        .ctx = &sc,
-                };
-                ward_error err = {0};
-                if ((l && !argv) || supervise_run(&req, &res, &err) < 0)
-                        r = reply_error(fd, id, 400, "invalid_field", NULL, 0, "%s",
-                                        err.msg[0] ? err.msg : "out of memory");
-                else
-                        r = reply_result(fd, id, &res, rq);
-                if (in >= 0)
-                        close(in);
-        }
+        ward_error err = {0};
+        int r = service_run(&srq, &res, &err) < 0 ? reply_run_error(fd, id, &err) : reply_result(fd, id, &res, rq);
         result_free(&res);
         return r < 0 ? 1 : 0;
 }
@@ -358,28 +295,12 @@ static int pool_script(int fd, uint64_t id, session *s, const json_t *m, const p
                 return reply_error(fd, id, e.status, e.code, e.field[0] ? e.field : NULL, 0, "%s", e.msg);
         }
         stream_ctx sc = {.fd = fd, .id = id};
-        cell_opts co = {.wall_ms = rq.policy.wall_time_ms,
-                        .cpu_ms = rq.policy.cpu_time_ms,
-                        .on_output = json_is_true(json_object_get(m, "stream")) ? on_output : NULL,
-                        .ctx = &sc};
+        service_run_req srq = run_req_of(&rq, &sc, json_is_true(json_object_get(m, "stream")));
         result res;
         result_init(&res, rq.policy.output);
-        int r = 0;
         ward_error err = {0};
-        for (size_t i = 0; i < rq.n_files && r == 0; i++) {
-                if (files_put(session_home_fd(s), rq.files[i].path, rq.files[i].data, rq.files[i].len, &err) < 0) {
-                        const char *code;
-                        int st = reply_status_of(err.code, &code);
-                        r = reply_error(fd, id, st, code, "files", 0, "files[%zu]: %s", i, err.msg);
-                        r = r < 0 ? r : 1;
-                }
-        }
-        if (r == 0) {
-                if (session_script(s, rq.code, rq.code_len, &co, &res, &err) < 0)
-                        r = reply_error(fd, id, 503, "unavailable", NULL, 1, "%s", err.msg);
-                else
-                        r = reply_result(fd, id, &res, &rq);
-        }
+        int r = service_run_on(s, &srq, &res, &err) < 0 ? reply_run_error(fd, id, &err)
+                                                        : reply_result(fd, id, &res, &rq);
         result_free(&res);
         run_request_free(&rq);
         return r;

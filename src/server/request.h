@@ -11,6 +11,7 @@
 #include "basic/limits.h"
 
 #include "policy/policy.h"
+#include "service/run.h"
 
 typedef struct req_error {
         int status;       /* HTTP status */
@@ -19,11 +20,7 @@ typedef struct req_error {
         char msg[512];
 } req_error;
 
-typedef struct req_file {
-        char *path;
-        char *data;
-        size_t len;
-} req_file;
+typedef service_file req_file; /* a file a run places in its work dir */
 
 typedef struct run_request {
         policy policy;
