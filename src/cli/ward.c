@@ -8,6 +8,7 @@
 #include "basic/cleanup.h"
 #include "cli/cli.h"
 #include "jail/jail.h"
+#include "ward-version.h"
 
 void cli_error(const char *fmt, ...) {
         va_list ap;
@@ -21,7 +22,7 @@ void cli_error(const char *fmt, ...) {
 int cmd_version(int argc, char **argv) {
         (void)argc;
         (void)argv;
-        puts("ward 0.1.0");
+        puts("ward " WARD_VERSION);
         return 0;
 }
 

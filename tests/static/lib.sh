@@ -1,7 +1,7 @@
 # Shared by the static checks (tests/static/*.sh): where the source tree and
 # the build directory are, and which C files are ward's own.
 #
-# The files are the .c and .h files under src/, include/, tests/ and bench/:
+# The files are the .c and .h files under src/, tests/, bench/ and fuzz/:
 # in a git checkout those git tracks (a new file counts once it is added),
 # else whatever a find over those directories gives. Generated files live in
 # the build directory and are never in the list.
@@ -13,7 +13,7 @@ set -u
 SRC=${WARD_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 BUILD=${WARD_BUILD_DIR:-$SRC/build}
 T_NAME=$(basename "$0" .sh)
-STATIC_DIRS=(src include tests bench fuzz)
+STATIC_DIRS=(src tests bench fuzz)
 
 skip() {
   echo "SKIP [static-$T_NAME]: $*" >&2
