@@ -162,6 +162,19 @@ static void pump_stdin(loop *l) {
         }
 }
 
+/* What the network allowlist tells the run (net/egress.h). */
+static void net_event(void *ctx, const char *type, const char *what) {
+        loop *l = ctx;
+        result_event(l->res, type, what, 1);
+}
+
+static void net_limit_hit(void *ctx, const char *limit) {
+        loop *l = ctx;
+        char what[48];
+        snprintf(what, sizeof what, "network_%s", limit);
+        end_run(l, STATUS_NETWORK_LIMIT, what);
+}
+
 /* A denied syscall: one event, answered with EPERM. Past the policy's
  * threshold the run ends as a violation. */
 static void answer_notification(loop *l) {
@@ -412,13 +425,7 @@ int sv_poll(sv *l, struct pollfd *extra, size_t n_extra, int timeout) {
         if (pf[S_NOTIFY].revents & POLLIN)
                 answer_notification(l);
         if (l->net && !l->init_exited) {
-                egress_poll_done(l->net, pf + S_N, n_net);
-                const char *hit = egress_limit_hit(l->net);
-                if (hit) {
-                        char what[48];
-                        snprintf(what, sizeof what, "network_%s", hit);
-                        end_run(l, STATUS_NETWORK_LIMIT, what);
-                }
+                egress_poll_done(l->net, pf + S_N, n_net); /* may end the run: net_limit_hit */
         }
         /* POLLHUP on the notify fd: every filtered process is gone; the
          * pidfd says so in its turn, so stop asking. */
@@ -537,7 +544,8 @@ int sv_start(const supervise_req *req, result *res, sv **ret, ward_error *err) {
         /* The allowlist's rules are parsed now: a policy that was valid
          * when written stays valid, but nothing is started before it is
          * known to be. */
-        if (p->net.mode == NET_MODE_ALLOWLIST && egress_new(&p->net, res, &l->net, err) < 0) {
+        const egress_events net_events = {.ctx = l, .event = net_event, .limit_hit = net_limit_hit};
+        if (p->net.mode == NET_MODE_ALLOWLIST && egress_new(&p->net, &net_events, &l->net, err) < 0) {
                 r = err->code;
                 sv_free(l);
                 return r;
