@@ -29,6 +29,7 @@
 #include "basic/fd.h"
 #include "jail/jail.h"
 #include "net/egress.h"
+#include "supervise/classify.h"
 
 #define CPU_TICK_MS 20
 #define STDIN_CHUNK 65536
@@ -259,6 +260,8 @@ static void drain_timer(int fd) {
         (void)!read(fd, &n, sizeof n);
 }
 
+/* Gathers what decides the run's status (the cgroup's counters, the
+ * scratch tmpfs) and records the decision of classify_run(). */
 static void classify(loop *l, int prog_status, bool have_status, int scratch_fd) {
         result *res = l->res;
         cgroup_stats st = {0};
@@ -270,71 +273,31 @@ static void classify(loop *l, int prog_status, bool have_status, int scratch_fd)
                 result_event(res, "limit", "memory", st.oom_kills);
         if (st.pids_max_hits)
                 result_event(res, "limit", "pids", st.pids_max_hits);
-        bool disk_full = false;
+        classify_input in = {
+                .have_status = have_status,
+                .wait_status = prog_status,
+                .killed_for = l->killed_for,
+                .oom_kills = st.oom_kills,
+                .pids_max_hits = st.pids_max_hits,
+        };
         struct statfs sf;
         if (scratch_fd >= 0 && fstatfs(scratch_fd, &sf) == 0)
-                disk_full = sf.f_bavail == 0 || sf.f_ffree == 0;
-        if (disk_full)
+                in.disk_full = sf.f_bavail == 0 || sf.f_ffree == 0;
+        if (in.disk_full)
                 result_event(res, "limit", "disk", 1);
+        if (scratch_fd >= 0 && classify_needs_big_file(&in))
+                in.big_file = scratch_has_file_of(scratch_fd, l->req->policy->file_size);
 
-        if (have_status && WIFEXITED(prog_status)) {
-                res->exit_code = WEXITSTATUS(prog_status);
-        } else if (have_status && WIFSIGNALED(prog_status)) {
-                res->signal = WTERMSIG(prog_status);
-        } else {
-                /* The init died before reporting: killed by ward, by the
-                 * OOM killer, or by ward's death. */
-                res->signal = SIGKILL;
-        }
-        if (l->killed_for != STATUS_OK) {
-                res->status = l->killed_for;
-                if ((l->killed_for == STATUS_TIMEOUT || l->killed_for == STATUS_CPU_LIMIT) && st.pids_max_hits)
-                        res->status = STATUS_PIDS_LIMIT; /* a fork bomb spinning until time ran out */
-                return;
-        }
-        if (st.oom_kills) {
-                res->status = STATUS_MEMORY_LIMIT;
-                return;
-        }
-        if (!have_status) {
-                /* Neither ward nor a limit ended it: whatever the program
-                 * did is unknown, and a guess would be a lie. */
-                res->status = STATUS_ERROR;
-                snprintf(res->error, sizeof res->error,
-                         "the sandbox's init ended without reporting the program's status");
-                return;
-        }
-        if (res->signal == SIGXCPU) {
-                res->status = STATUS_CPU_LIMIT;
-                result_event(res, "limit", "cpu_time", 1);
-                return;
-        }
-        if (res->signal == SIGXFSZ) {
-                res->status = STATUS_FILE_SIZE_LIMIT;
-                result_event(res, "limit", "file_size", 1);
-                return;
-        }
-        if (res->signal) {
-                res->status = st.pids_max_hits ? STATUS_PIDS_LIMIT : STATUS_SIGNAL;
-                return;
-        }
-        if (res->exit_code == 0) {
-                res->status = STATUS_OK;
-                return;
-        }
-        if (disk_full) {
-                res->status = STATUS_DISK_LIMIT;
-        } else if (res->exit_code == 128 + SIGXFSZ ||
-                   (scratch_fd >= 0 && scratch_has_file_of(scratch_fd, l->req->policy->file_size))) {
-                /* A child hit the file-size limit and its parent passed the
-                 * failure on (a shell reports 128+SIGXFSZ). */
-                res->status = STATUS_FILE_SIZE_LIMIT;
-                result_event(res, "limit", "file_size", 1);
-        } else if (st.pids_max_hits) {
-                res->status = STATUS_PIDS_LIMIT;
-        } else {
-                res->status = STATUS_EXIT;
-        }
+        classify_verdict v;
+        res->status = classify_run(&in, &v);
+        if (v.exit_code >= 0)
+                res->exit_code = v.exit_code;
+        if (v.signal)
+                res->signal = v.signal;
+        if (v.limit)
+                result_event(res, "limit", v.limit, 1);
+        if (v.error)
+                snprintf(res->error, sizeof res->error, "%s", v.error);
 }
 
 static int block_signals(sigset_t *old) {
