@@ -654,6 +654,19 @@ void jail_kill(jail *j) {
                 kill(j->pid, SIGKILL);
 }
 
+void jail_kill_and_reap(jail *j) {
+        if (j->pidfd < 0) {
+                pid_kill_and_reap(j->pid);
+                return;
+        }
+        /* By pidfd: the init's pid may have been reaped and reused by
+         * now, its pidfd cannot. */
+        jail_kill(j);
+        siginfo_t si;
+        while (waitid((idtype_t)P_PIDFD, (id_t)j->pidfd, &si, WEXITED) < 0 && errno == EINTR)
+                ;
+}
+
 int jail_interrupt(jail *j) {
         if (j->pidfd < 0)
                 return -ESRCH;

@@ -207,6 +207,9 @@ int jail_send_cgroup(jail *j, const cgroup *cg, ward_error *err);
  * with *ret_exec_class set). */
 int jail_wait_started(jail *j, int timeout_ms, int *ret_exec_class, ward_error *err);
 void jail_kill(jail *j);
+/* jail_kill(), then waits for the init: nothing of the sandbox is left
+ * (its pid namespace dies with its init). */
+void jail_kill_and_reap(jail *j);
 /* Sends SIGINT to the program's process group, through the init. */
 int jail_interrupt(jail *j);
 void jail_release(jail *j); /* closes fds; the caller has reaped the init */

@@ -434,9 +434,7 @@ static void close_fd(int *fd) {
 static void reap(sv *l) {
         if (l->reaped || l->jail.pidfd < 0)
                 return;
-        siginfo_t si;
-        jail_kill(&l->jail); /* a no-op once it exited; makes sure otherwise */
-        (void)waitid((idtype_t)P_PIDFD, (id_t)l->jail.pidfd, &si, WEXITED);
+        jail_kill_and_reap(&l->jail); /* the kill is a no-op once it exited; makes sure otherwise */
         l->reaped = true;
 }
 
@@ -554,9 +552,7 @@ int sv_start(const supervise_req *req, result *res, sv **ret, ward_error *err) {
                                     "%s; the policy must list \"cgroups\" in allow_without to run with rlimit-only "
                                     "limits",
                                     cg_err.msg);
-                        jail_kill(&l->jail);
-                        siginfo_t si;
-                        (void)waitid((idtype_t)P_PIDFD, (id_t)l->jail.pidfd, &si, WEXITED);
+                        reap(l);
                         for (int i = 0; i < 2; i++) {
                                 close_fd(&in[i]);
                                 close_fd(&out[i]);
@@ -614,12 +610,8 @@ int sv_start(const supervise_req *req, result *res, sv **ret, ward_error *err) {
 
 setup_failed:
         if (spawned) {
-                jail_kill(&l->jail);
-                siginfo_t si2;
-                (void)waitid((idtype_t)P_PIDFD, (id_t)l->jail.pidfd, &si2, WEXITED);
-                /* reaped: sv_finish must not wait again */
+                reap(l); /* sv_finish must not wait again */
                 l->init_exited = true;
-                l->reaped = true;
         }
         for (int i = 0; i < 2; i++) {
                 close_fd(&in[i]);
