@@ -64,9 +64,11 @@ static int add_path(int ruleset, const char *path, uint64_t rights) {
 }
 
 /* A ruleset for this ABI. Both kinds handle every file-system right up to
- * truncate (ABI 3) and scope signals and abstract unix sockets (ABI 6);
+ * truncate (ABI 3) and scope signals and abstract unix sockets (ABI 6).
  * deny_all also handles device ioctls (ABI 5) and TCP bind and connect
- * (ABI 4), which the sandbox's rules would otherwise have to grant. */
+ * (ABI 4): the front needs none of them, while a sandbox's program uses
+ * its terminal and its own network namespace, which its seccomp filter
+ * and the namespace already bound. */
 static int ruleset_create(int abi, bool deny_all) {
         uint64_t handled = READ_RIGHTS | WRITE_RIGHTS;
         if (abi >= 2)
