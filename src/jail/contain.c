@@ -216,7 +216,7 @@ __attribute__((noreturn)) static void contain(const jail_spec *s, int sock, int 
                 snprintf(msg, sizeof msg, "cannot set %s", rlimit_name);
                 child_fail(sock, JAIL_MSG_ERROR, -r, msg);
         }
-        if ((r = caps_drop_all()) < 0)
+        if ((r = caps_drop_all(NULL)) < 0)
                 child_fail(sock, JAIL_MSG_ERROR, -r, "cannot drop capabilities");
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 child_fail(sock, JAIL_MSG_ERROR, errno, "cannot set no_new_privs");
@@ -261,21 +261,28 @@ __attribute__((noreturn)) static void contain(const jail_spec *s, int sock, int 
         child_fail(sock, JAIL_MSG_EXEC_FAILED, cls, msg);
 }
 
-/* Closes every fd but those in keep[] (which must be sorted). The child
- * was cloned from ward with all of ward's fds: the parent's ends of the
- * pipes among them, which would hold the program's stdin open. */
-static void close_all_except(const int *keep, size_t n) {
-        int from = 0;
-        for (size_t i = 0; i < n; i++) {
-                if (keep[i] > from)
-                        (void)syscall(SYS_close_range, (unsigned)from, (unsigned)(keep[i] - 1), 0);
-                from = keep[i] + 1;
-        }
-        fd_close_from(from);
+static int cmp_int(const void *a, const void *b) {
+        int x = *(const int *)a, y = *(const int *)b;
+        return (x > y) - (x < y);
 }
 
-static int cmp_int(const void *a, const void *b) {
-        return *(const int *)a - *(const int *)b;
+int jail_close_fds_except(int *keep, size_t n) {
+        qsort(keep, n, sizeof keep[0], cmp_int);
+        int from = 0;
+        for (size_t i = 0; i < n; i++) {
+                if (keep[i] > from && syscall(SYS_close_range, (unsigned)from, (unsigned)(keep[i] - 1), 0) < 0) {
+                        /* Before Linux 5.9: one at a time. */
+                        if (errno != ENOSYS)
+                                return -errno;
+                        for (int fd = from; fd < keep[i]; fd++)
+                                if (close(fd) < 0 && errno != EBADF && errno != EINTR)
+                                        return -errno;
+                }
+                if (keep[i] >= from)
+                        from = keep[i] + 1;
+        }
+        fd_close_from(from);
+        return 0;
 }
 
 /* Receives the run's cgroup from ward: one byte (its version, '0' for
@@ -358,10 +365,12 @@ __attribute__((noreturn)) static void child_main(const jail_spec *s, int sock, i
         ward_error err = {0};
         char go;
         int r;
+        /* The child was cloned from ward with all of ward's fds: the
+         * parent's ends of the pipes among them, which would hold the
+         * program's stdin open. */
         int keep[6] = {sock, status_fd, s->stdio[0], s->stdio[1], s->stdio[2], s->ctl_fd};
-        size_t n_keep = s->ctl_fd >= 0 ? 6 : 5;
-        qsort(keep, n_keep, sizeof keep[0], cmp_int);
-        close_all_except(keep, n_keep);
+        if ((r = jail_close_fds_except(keep, s->ctl_fd >= 0 ? 6 : 5)) < 0)
+                child_fail(sock, JAIL_MSG_ERROR, -r, "cannot close ward's fds");
 
         /* Die with ward. If ward is already gone, the read below sees EOF. */
         prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -421,7 +430,7 @@ __attribute__((noreturn)) static void child_main(const jail_spec *s, int sock, i
         struct sigaction sa = {.sa_handler = on_interrupt, .sa_flags = SA_RESTART};
         sigemptyset(&sa.sa_mask);
         (void)sigaction(SIGINT, &sa, NULL);
-        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || caps_drop_all() < 0 ||
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || caps_drop_all(NULL) < 0 ||
             prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
                 /* An init that keeps privileges must not watch over a
                  * program: end the run, and say why. */
@@ -643,6 +652,19 @@ void jail_kill(jail *j) {
                 (void)syscall(SYS_pidfd_send_signal, j->pidfd, SIGKILL, NULL, 0);
         else if (j->pid > 0)
                 kill(j->pid, SIGKILL);
+}
+
+void jail_kill_and_reap(jail *j) {
+        if (j->pidfd < 0) {
+                pid_kill_and_reap(j->pid);
+                return;
+        }
+        /* By pidfd: the init's pid may have been reaped and reused by
+         * now, its pidfd cannot. */
+        jail_kill(j);
+        siginfo_t si;
+        while (waitid((idtype_t)P_PIDFD, (id_t)j->pidfd, &si, WEXITED) < 0 && errno == EINTR)
+                ;
 }
 
 int jail_interrupt(jail *j) {

@@ -102,17 +102,41 @@ extern const struct sock_filter seccomp_program_net[];
 extern const size_t seccomp_program_net_len;
 /* In the child: loads a program and returns the notification fd. */
 int seccomp_install(bool mediate_net);
+/* The machinery shared with ward serve's front, which builds its own
+ * allowlist with libseccomp at start-up: a filter whose default action is
+ * def_action and that kills a process calling through another
+ * architecture's table, and each named call allowed without conditions (a
+ * name this architecture lacks is skipped). */
+int seccomp_filter_new(uint32_t def_action, scmp_filter_ctx *ret, ward_error *err);
+int seccomp_allow_names(scmp_filter_ctx ctx, const char *const *names, size_t n, ward_error *err);
 
 /* ---- landlock.c ---- */
 int landlock_abi(void); /* < 1: unavailable */
 /* In the child: read+exec everywhere, write only below the writable paths. */
 int landlock_apply(int abi, const char *const *writable, size_t n, const char *const *write_files, size_t nf);
+/* Every right this ABI knows handled (files, device ioctls, TCP bind and
+ * connect, scopes) and no rule: no path can be opened at all. -EOPNOTSUPP
+ * when abi < 1. */
+int landlock_deny_all(int abi);
 
 /* ---- caps.c ---- */
-int caps_drop_all(void);
+/* Empties the bounding, ambient, inheritable, permitted and effective
+ * sets, and reads the last three back. A bounding capability that cannot
+ * be dropped for want of CAP_SETPCAP is an error, unless ret_bounding_kept
+ * is given: then *ret_bounding_kept says one stayed. */
+int caps_drop_all(bool *ret_bounding_kept);
+/* From root to uid/gid for good: the bounding set emptied while
+ * CAP_SETPCAP is held, no supplementary groups, every id changed and
+ * checked. */
+int caps_drop_root(uid_t uid, gid_t gid, ward_error *err);
 
 /* ---- userns.c ---- */
 int userns_write_maps(pid_t pid, uid_t outer_uid, gid_t outer_gid, ward_error *err);
+/* The namespaces a process that confines itself moves into with
+ * unshare(): user, network, IPC, UTS and mount (a new pid namespace would
+ * take only its children). Its ids stay unmapped: it holds the overflow
+ * ids inside. Returns 0 or a negative errno. */
+int userns_unshare_self(void);
 
 /* ---- netns.c ---- */
 int netns_loopback_up(void);
@@ -183,9 +207,15 @@ int jail_send_cgroup(jail *j, const cgroup *cg, ward_error *err);
  * with *ret_exec_class set). */
 int jail_wait_started(jail *j, int timeout_ms, int *ret_exec_class, ward_error *err);
 void jail_kill(jail *j);
+/* jail_kill(), then waits for the init: nothing of the sandbox is left
+ * (its pid namespace dies with its init). */
+void jail_kill_and_reap(jail *j);
 /* Sends SIGINT to the program's process group, through the init. */
 int jail_interrupt(jail *j);
 void jail_release(jail *j); /* closes fds; the caller has reaped the init */
+/* Closes every fd but the n in keep[] (sorted here, in place; duplicates
+ * and negative numbers are allowed). Returns 0 or a negative errno. */
+int jail_close_fds_except(int *keep, size_t n);
 
 /* Lets the sandbox's init wipe ward's argv and environment from its memory,
  * so that /proc/1/cmdline and /proc/1/environ show nothing of the caller. */

@@ -2,12 +2,16 @@
  *
  * The mount namespace already hides the host; landlock makes the writable
  * places the only writable places even if a mount were got wrong, and
- * (ABI 6) scopes signals and abstract unix sockets to the sandbox. The
- * kernel headers of older distributions lack the newer rights, so they are
- * spelled out here. */
+ * (ABI 6) scopes signals and abstract unix sockets to the sandbox. ward
+ * serve's front takes the other ruleset made here: every right handled
+ * and no rule, so that it can open no file at all (landlock_deny_all).
+ * The kernel headers of older distributions lack the newer rights, so
+ * they are spelled out here. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/landlock.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -23,6 +27,9 @@
 #ifndef LANDLOCK_ACCESS_FS_TRUNCATE
 #define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)
 #endif
+#define WARD_LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15)
+#define WARD_LANDLOCK_ACCESS_NET_BIND_TCP (1ULL << 0)
+#define WARD_LANDLOCK_ACCESS_NET_CONNECT_TCP (1ULL << 1)
 #define WARD_LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0)
 #define WARD_LANDLOCK_SCOPE_SIGNAL (1ULL << 1)
 
@@ -56,28 +63,45 @@ static int add_path(int ruleset, const char *path, uint64_t rights) {
         return 0;
 }
 
-int landlock_apply(int abi, const char *const *writable, size_t n, const char *const *write_files, size_t nf) {
-        if (abi < 1)
-                return -EOPNOTSUPP;
+/* A ruleset for this ABI. Both kinds handle every file-system right up to
+ * truncate (ABI 3) and scope signals and abstract unix sockets (ABI 6).
+ * deny_all also handles device ioctls (ABI 5) and TCP bind and connect
+ * (ABI 4): the front needs none of them, while a sandbox's program uses
+ * its terminal and its own network namespace, which its seccomp filter
+ * and the namespace already bound. */
+static int ruleset_create(int abi, bool deny_all) {
         uint64_t handled = READ_RIGHTS | WRITE_RIGHTS;
-        uint64_t extra_write = 0;
-        if (abi >= 2) {
+        if (abi >= 2)
                 handled |= LANDLOCK_ACCESS_FS_REFER;
-                extra_write |= LANDLOCK_ACCESS_FS_REFER;
-        }
-        if (abi >= 3) {
+        if (abi >= 3)
                 handled |= LANDLOCK_ACCESS_FS_TRUNCATE;
-                extra_write |= LANDLOCK_ACCESS_FS_TRUNCATE;
-        }
         struct ward_ruleset_attr attr = {.handled_access_fs = handled};
-        size_t size = sizeof(uint64_t);
+        size_t size = sizeof attr.handled_access_fs;
+        if (deny_all && abi >= 4) {
+                attr.handled_access_net = WARD_LANDLOCK_ACCESS_NET_BIND_TCP | WARD_LANDLOCK_ACCESS_NET_CONNECT_TCP;
+                size = offsetof(struct ward_ruleset_attr, scoped);
+        }
+        if (deny_all && abi >= 5)
+                attr.handled_access_fs |= WARD_LANDLOCK_ACCESS_FS_IOCTL_DEV;
         if (abi >= 6) {
                 attr.scoped = WARD_LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | WARD_LANDLOCK_SCOPE_SIGNAL;
                 size = sizeof attr;
         }
-        _cleanup_close_ int ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
+        int fd = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
+        return fd < 0 ? -errno : fd;
+}
+
+int landlock_apply(int abi, const char *const *writable, size_t n, const char *const *write_files, size_t nf) {
+        if (abi < 1)
+                return -EOPNOTSUPP;
+        uint64_t extra_write = 0;
+        if (abi >= 2)
+                extra_write |= LANDLOCK_ACCESS_FS_REFER;
+        if (abi >= 3)
+                extra_write |= LANDLOCK_ACCESS_FS_TRUNCATE;
+        _cleanup_close_ int ruleset = ruleset_create(abi, false);
         if (ruleset < 0)
-                return -errno;
+                return ruleset;
         int r = add_path(ruleset, "/", READ_RIGHTS);
         if (r < 0)
                 return r;
@@ -90,6 +114,17 @@ int landlock_apply(int abi, const char *const *writable, size_t n, const char *c
         for (size_t i = 0; i < nf; i++)
                 if ((r = add_path(ruleset, write_files[i], file_rights)) < 0 && r != -ENOENT)
                         return r;
+        if (syscall(SYS_landlock_restrict_self, ruleset, 0) < 0)
+                return -errno;
+        return 0;
+}
+
+int landlock_deny_all(int abi) {
+        if (abi < 1)
+                return -EOPNOTSUPP;
+        _cleanup_close_ int ruleset = ruleset_create(abi, true);
+        if (ruleset < 0)
+                return ruleset;
         if (syscall(SYS_landlock_restrict_self, ruleset, 0) < 0)
                 return -errno;
         return 0;

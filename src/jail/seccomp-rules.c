@@ -74,10 +74,10 @@ static const char *const allowed[] = {
         /* time */
         "nanosleep", "clock_nanosleep", "clock_gettime", "clock_getres", "gettimeofday", "time",
         "timer_create", "timer_settime", "timer_gettime", "timer_getoverrun", "timer_delete",
-        /* sockets: socket() itself is filtered by family below */
-        "bind", "listen", "accept", "accept4", "connect", "getsockname", "getpeername",
-        "sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg", "shutdown", "setsockopt",
-        "getsockopt",
+        /* sockets: socket() itself is filtered by family below, and the
+         * calls that name a destination are in net_sends */
+        "bind", "listen", "accept", "accept4", "getsockname", "getpeername",
+        "recvfrom", "recvmsg", "recvmmsg", "shutdown", "setsockopt", "getsockopt",
         /* System V and POSIX IPC stay inside the sandbox's own IPC namespace. */
         "shmget", "shmat", "shmdt", "shmctl", "semget", "semop", "semtimedop", "semctl", "msgget", "msgsnd",
         "msgrcv", "msgctl", "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify",
@@ -86,6 +86,39 @@ static const char *const allowed[] = {
         "getrandom", "sethostname", "setdomainname",
 };
 // clang-format on
+
+/* With the network allowlist, ward decides every connect() and every send
+ * that names a destination (net/): sendto() with an address, and sendmsg()
+ * and sendmmsg() always (their addresses are in memory a filter cannot
+ * read). Without it, they are allowed like the calls above. */
+static const char *const net_sends[] = {"connect", "sendto", "sendmsg", "sendmmsg"};
+
+int seccomp_filter_new(uint32_t def_action, scmp_filter_ctx *ret, ward_error *err) {
+        scmp_filter_ctx ctx = seccomp_init(def_action);
+        if (!ctx)
+                return err_set(err, -ENOMEM, "seccomp: cannot create a filter");
+        /* Another architecture's numbers (i386 via int 0x80, x32) would
+         * bypass the table. */
+        int r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+        if (r < 0) {
+                seccomp_release(ctx);
+                return err_set(err, r, "seccomp: cannot build the filter: %s", strerror(-r));
+        }
+        *ret = ctx;
+        return 0;
+}
+
+int seccomp_allow_names(scmp_filter_ctx ctx, const char *const *names, size_t n, ward_error *err) {
+        for (size_t i = 0; i < n; i++) {
+                int nr = seccomp_syscall_resolve_name(names[i]);
+                if (nr == __NR_SCMP_ERROR)
+                        continue; /* not on this architecture */
+                int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+                if (r < 0)
+                        return err_set(err, r, "seccomp: allow %s: %s", names[i], strerror(-r));
+        }
+        return 0;
+}
 
 static int allow_socket_families(scmp_filter_ctx ctx) {
         /* Families reachable in a private network namespace, each with only
@@ -228,31 +261,17 @@ static int allow_modes_without_setid(scmp_filter_ctx ctx) {
 }
 
 int seccomp_build(scmp_filter_ctx *ret, bool mediate_net, ward_error *err) {
-        scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_NOTIFY);
-        int r;
-        if (!ctx)
-                return err_set(err, -ENOMEM, "seccomp: cannot create a filter");
+        scmp_filter_ctx ctx = NULL;
+        int r = seccomp_filter_new(SCMP_ACT_NOTIFY, &ctx, err);
+        if (r < 0)
+                return r;
         /* A binary tree of syscall numbers: a call is decided in about
          * log2(n) comparisons instead of a scan of the whole list. */
-        if ((r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) < 0 ||
-            (r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2)) < 0)
+        if ((r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2)) < 0)
                 goto fail;
-        for (size_t i = 0; i < ELEMENTSOF(allowed); i++) {
-                int nr = seccomp_syscall_resolve_name(allowed[i]);
-                if (nr == __NR_SCMP_ERROR)
-                        continue; /* not on this architecture */
-                /* With the network allowlist, ward decides every connect()
-                 * and every send that names a destination (net/): sendto()
-                 * with an address, and sendmsg() and sendmmsg() always
-                 * (their addresses are in memory a filter cannot read). */
-                if (mediate_net && (strcmp(allowed[i], "connect") == 0 || strcmp(allowed[i], "sendto") == 0 ||
-                                    strcmp(allowed[i], "sendmsg") == 0 || strcmp(allowed[i], "sendmmsg") == 0))
-                        continue;
-                if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0)) < 0) {
-                        err_set(err, r, "seccomp: allow %s: %s", allowed[i], strerror(-r));
-                        goto fail_msg;
-                }
-        }
+        if (seccomp_allow_names(ctx, allowed, ELEMENTSOF(allowed), err) < 0 ||
+            (!mediate_net && seccomp_allow_names(ctx, net_sends, ELEMENTSOF(net_sends), err) < 0))
+                goto fail_msg;
         if ((r = allow_socket_families(ctx)) < 0)
                 goto fail;
         if ((r = allow_clone_and_ioctl(ctx)) < 0 || (r = allow_modes_without_setid(ctx)) < 0)

@@ -23,27 +23,15 @@
 #include "basic/fd.h"
 #include "basic/limits.h"
 #include "net/dns.h"
+#include "net/relay.h"
 #include "net/rules.h"
 
 /* ward's own addresses for allowed names: 198.18.0.0/15 (RFC 2544), which
  * nothing routes; inside the sandbox nothing routes anywhere anyway. */
 #define FAKE_NET 0xc6120000u /* 198.18.0.0 */
 #define FAKE_MASK 0xfffe0000u
-#define RELAY_PIPE (1u << 20)
 #define CONNECT_TIMEOUT_MS 10000
 #define DNS_TTL 60u
-
-/* One direction of a relayed connection: a kernel pipe between the two
- * sockets. Bytes move by splice(2) and never pass through ward's memory:
- * with a copy through a buffer, the relay, not the network, would be the
- * limit of a large transfer. */
-typedef struct pipe_buf {
-        int p[2];
-        size_t pending; /* bytes in the pipe */
-        size_t cap;     /* the pipe's size */
-        bool eof;       /* the reading side reached its end */
-        bool shut;      /* shutdown(SHUT_WR) sent to the writing side */
-} pipe_buf;
 
 typedef enum { CONN_PENDING, CONN_OPEN } conn_state;
 
@@ -52,12 +40,9 @@ typedef struct conn {
         uint64_t notif_id;
         int prog_fd;     /* ward's copy of the program's socket, while pending */
         int prog_family; /* AF_INET or AF_INET6: how it reaches the relay */
-        int host;        /* connected to the destination, in ward's namespace */
-        int side;        /* accepted from the relay listener, in the sandbox's */
         uint64_t deadline_ms;
         size_t record; /* index into records, or WARD_NET_RECORDS_MAX */
-        pipe_buf out;  /* sandbox -> host */
-        pipe_buf in;   /* host -> sandbox */
+        relay relay;   /* host: connecting while pending; side: once open */
 } conn;
 
 typedef struct lookup {
@@ -87,7 +72,7 @@ typedef struct record {
 struct egress {
         net_rules *rules;
         const policy_net *pn;
-        result *res;
+        egress_events ev;
         int notify_fd, dns_fd, relay_fd;
         struct sockaddr_in relay_addr;
         name_slot *names; /* fake address i+1 -> name */
@@ -96,19 +81,22 @@ struct egress {
         size_t n_conns, max_conns;
         struct lookup *lookups; /* at most max_conns, with the connections */
         size_t n_lookups;
-        uint64_t connections, bytes_out, bytes_in;
-        const char *limit_hit;
+        uint64_t connections;
+        relay_meter meter;   /* bytes and the limit passed first */
+        bool limit_reported; /* ev.limit_hit was told */
         record *records;
         size_t n_records;
         uint64_t records_dropped;
 };
 
-int egress_new(const policy_net *pn, result *res, egress **ret, ward_error *err) {
+int egress_new(const policy_net *pn, const egress_events *ev, egress **ret, ward_error *err) {
         egress *e = calloc(1, sizeof *e);
         if (!e)
                 return err_set(err, -ENOMEM, "out of memory");
         e->pn = pn;
-        e->res = res;
+        e->ev = *ev;
+        e->meter.max_out = pn->max_bytes_out;
+        e->meter.max_in = pn->max_bytes_in;
         e->notify_fd = e->dns_fd = e->relay_fd = -1;
         e->max_conns = pn->max_connections < WARD_NET_CONNECTIONS_MAX ? pn->max_connections : WARD_NET_CONNECTIONS_MAX;
         /* Six fds per relayed connection: ward may need more than the
@@ -154,18 +142,9 @@ int egress_new(const policy_net *pn, result *res, egress **ret, ward_error *err)
 static void conn_free(conn *c) {
         if (!c)
                 return;
-        for (int i = 0; i < 2; i++) {
-                if (c->out.p[i] >= 0)
-                        close(c->out.p[i]);
-                if (c->in.p[i] >= 0)
-                        close(c->in.p[i]);
-        }
+        relay_close(&c->relay);
         if (c->prog_fd >= 0)
                 close(c->prog_fd);
-        if (c->host >= 0)
-                close(c->host);
-        if (c->side >= 0)
-                close(c->side);
         free(c);
 }
 
@@ -214,6 +193,10 @@ static void respond(egress *e, uint64_t id, int error, bool cont) {
         (void)ioctl(e->notify_fd, SECCOMP_IOCTL_NOTIF_SEND, &r); /* ENOENT: the caller is gone */
 }
 
+static void event(egress *e, const char *type, const char *what) {
+        e->ev.event(e->ev.ctx, type, what);
+}
+
 static record *new_record(egress *e, const char *name, const net_addr *a, uint16_t port, const char *protocol) {
         if (e->n_records >= WARD_NET_RECORDS_MAX) {
                 e->records_dropped++;
@@ -236,7 +219,7 @@ static void refuse(egress *e, uint64_t id, int error, const char *name, const ne
                 net_addr_format(a, addr, sizeof addr);
         snprintf(ev, sizeof ev, "%s %s%s%s%s:%u %s", protocol, name ? name : "", name && a ? " (" : "", addr,
                  name && a ? ")" : "", port, why);
-        result_event(e->res, "network_refused", ev, 1);
+        event(e, "network_refused", ev);
         record *rec = new_record(e, name, a, port, protocol);
         if (rec) {
                 rec->verdict = why;
@@ -304,8 +287,8 @@ static bool is_local(const net_addr *a) {
 static void start_connect(egress *e, uint64_t id, int prog_fd, const char *name, const net_addr *dest, uint16_t port,
                           const net_rule *rule) {
         if (e->n_conns >= e->max_conns || e->connections >= e->pn->max_connections) {
-                if (!e->limit_hit)
-                        e->limit_hit = "connections";
+                if (!e->meter.limit_hit)
+                        e->meter.limit_hit = "connections";
                 close(prog_fd);
                 refuse(e, id, -ECONNREFUSED, name, dest, port, "tcp", "limit", rule);
                 return;
@@ -316,9 +299,8 @@ static void start_connect(egress *e, uint64_t id, int prog_fd, const char *name,
                 respond(e, id, -ENOMEM, false);
                 return;
         }
+        relay_init(&c->relay);
         c->prog_fd = prog_fd;
-        c->side = -1;
-        c->out.p[0] = c->out.p[1] = c->in.p[0] = c->in.p[1] = -1;
         c->notif_id = id;
         c->record = WARD_NET_RECORDS_MAX;
         c->deadline_ms = clock_mono_ms() + CONNECT_TIMEOUT_MS;
@@ -342,9 +324,9 @@ static void start_connect(egress *e, uint64_t id, int prog_fd, const char *name,
                 to.in = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons(port), .sin_addr = dest->v4};
                 tl = sizeof to.in;
         }
-        c->host = socket(dest->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        int err = c->host < 0 ? errno : 0;
-        if (!err && connect(c->host, &to.sa, tl) < 0 && errno != EINPROGRESS)
+        c->relay.host = socket(dest->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        int err = c->relay.host < 0 ? errno : 0;
+        if (!err && connect(c->relay.host, &to.sa, tl) < 0 && errno != EINPROGRESS)
                 err = errno;
         record *rec = new_record(e, name, dest, port, "tcp");
         if (rec) {
@@ -352,6 +334,8 @@ static void start_connect(egress *e, uint64_t id, int prog_fd, const char *name,
                 if (rule)
                         snprintf(rec->rule, sizeof rec->rule, "%s", rule->text);
                 c->record = (size_t)(rec - e->records);
+                c->relay.own_out = &rec->bytes_out;
+                c->relay.own_in = &rec->bytes_in;
         }
         if (err) {
                 if (rec)
@@ -428,8 +412,8 @@ static void *lookup_thread(void *arg) {
 
 static void start_lookup(egress *e, uint64_t id, int prog_fd, const char *name, uint16_t port) {
         if (e->n_conns + e->n_lookups >= e->max_conns || e->connections >= e->pn->max_connections) {
-                if (!e->limit_hit)
-                        e->limit_hit = "connections";
+                if (!e->meter.limit_hit)
+                        e->meter.limit_hit = "connections";
                 close(prog_fd);
                 refuse(e, id, -ECONNREFUSED, name, NULL, port, "tcp", "limit", NULL);
                 return;
@@ -655,20 +639,20 @@ static void answer_dns(egress *e) {
                 memset(&q, 0, sizeof q);
                 long len;
                 if (dns_parse_query(pkt, (size_t)n, &q) < 0) {
-                        result_event(e->res, "dns_refused", "malformed query", 1);
+                        event(e, "dns_refused", "malformed query");
                         len = dns_build_error(&q, DNS_RCODE_FORMERR, out, sizeof out);
                 } else if (q.qclass != DNS_CLASS_IN || !q.name[0]) {
                         len = dns_build_answer(&q, DNS_RCODE_REFUSED, NULL, 0, 0, out, sizeof out);
                 } else if (!net_rules_name_allowed(e->rules, q.name)) {
                         char ev[192];
                         snprintf(ev, sizeof ev, "%s not_allowed", q.name);
-                        result_event(e->res, "dns_refused", ev, 1);
+                        event(e, "dns_refused", ev);
                         len = dns_build_answer(&q, DNS_RCODE_NXDOMAIN, NULL, 0, 0, out, sizeof out);
                 } else {
                         size_t i = name_index(e, q.name);
                         net_addr fake = {.family = AF_INET};
                         fake.v4.s_addr = htonl(FAKE_NET + 1 + (uint32_t)i);
-                        result_event(e->res, "dns", q.name, 1);
+                        event(e, "dns", q.name);
                         /* A for A and ANY; other types: the name exists and
                          * has no such record. */
                         bool a = q.qtype == DNS_TYPE_A || q.qtype == DNS_TYPE_ANY;
@@ -682,7 +666,8 @@ static void answer_dns(egress *e) {
         }
 }
 
-/* ---- relaying ---- */
+/* ---- joining the program's socket to the relay (net/relay.c moves the
+ * bytes) ---- */
 
 /* Whether two socket addresses are the same IPv4 endpoint, an IPv6
  * socket's ::ffff:a.b.c.d being a.b.c.d. */
@@ -710,21 +695,13 @@ static bool same_endpoint(const struct sockaddr_storage *a, const struct sockadd
 static void finish_connect(egress *e, conn *c) {
         int err = 0;
         socklen_t el = sizeof err;
-        if (getsockopt(c->host, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
+        if (getsockopt(c->relay.host, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
                 err = errno;
         record *rec = c->record < WARD_NET_RECORDS_MAX ? &e->records[c->record] : NULL;
-        int r = 0;
-        for (int i = 0; !err && i < 2; i++) {
-                pipe_buf *b = i ? &c->in : &c->out;
-                if (pipe2(b->p, O_NONBLOCK | O_CLOEXEC) < 0) {
-                        err = errno;
-                        break;
-                }
-                /* A larger pipe moves more per wake-up; the default is fine too. */
-                (void)fcntl(b->p[1], F_SETPIPE_SZ, (int)RELAY_PIPE);
-                int sz = fcntl(b->p[1], F_GETPIPE_SZ);
-                b->cap = sz > 0 ? (size_t)sz : 65536;
-        }
+        int r = err ? 0 : relay_open(&c->relay);
+        if (r < 0)
+                err = -r;
+        r = 0;
         /* ward's connect on the program's socket must never block ward's
          * loop (a full accept queue would hold a blocking connect for
          * minutes): O_NONBLOCK for this call only, the program's own flags
@@ -773,93 +750,33 @@ static void finish_connect(egress *e, conn *c) {
                         if (s < 0)
                                 continue;
                         if (same_endpoint(&peer, &mine)) {
-                                c->side = s;
+                                c->relay.side = s;
                                 break;
                         }
-                        result_event(e->res, "network_refused", "a connection to ward's relay from inside", 1);
+                        event(e, "network_refused", "a connection to ward's relay from inside");
                         close(s);
                 }
-                if (!err && c->side < 0)
+                if (!err && c->relay.side < 0)
                         err = ECONNREFUSED;
         }
         if (err) {
                 if (rec)
                         snprintf(rec->error, sizeof rec->error, "%s", strerror(err));
                 respond(e, c->notif_id, -err, false);
-                close(c->host);
-                c->host = -1;
+                close(c->relay.host);
+                c->relay.host = -1;
         } else {
                 respond(e, c->notif_id, r < 0 ? -EINPROGRESS : 0, false);
                 if (rec) {
                         char ev[192];
                         snprintf(ev, sizeof ev, "tcp %s%s%s%s:%u", rec->name, rec->name[0] ? " (" : "", rec->address,
                                  rec->name[0] ? ")" : "", rec->port);
-                        result_event(e->res, "network_connected", ev, 1);
+                        event(e, "network_connected", ev);
                 }
                 c->state = CONN_OPEN;
         }
         close(c->prog_fd);
         c->prog_fd = -1;
-}
-
-static void count(egress *e, conn *c, size_t n, bool outbound) {
-        record *rec = c->record < WARD_NET_RECORDS_MAX ? &e->records[c->record] : NULL;
-        if (outbound) {
-                e->bytes_out += n;
-                if (rec)
-                        rec->bytes_out += n;
-                if (e->bytes_out > e->pn->max_bytes_out && !e->limit_hit)
-                        e->limit_hit = "bytes_out";
-        } else {
-                e->bytes_in += n;
-                if (rec)
-                        rec->bytes_in += n;
-                if (e->bytes_in > e->pn->max_bytes_in && !e->limit_hit)
-                        e->limit_hit = "bytes_in";
-        }
-}
-
-/* Moves bytes from `from` into the pipe, and from the pipe to `to`. */
-static bool pump_once(egress *e, conn *c, pipe_buf *b, int from, int to, bool outbound) {
-        const unsigned flags = SPLICE_F_NONBLOCK | SPLICE_F_MOVE;
-        bool moved = false;
-        /* Past a limit nothing more moves: the run is ending. */
-        if (e->limit_hit)
-                return false;
-        if (!b->eof && b->pending < b->cap) {
-                ssize_t n = splice(from, NULL, b->p[1], NULL, b->cap - b->pending, flags);
-                if (n > 0) {
-                        b->pending += (size_t)n;
-                        moved = true;
-                } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-                        b->eof = true;
-                }
-        }
-        while (b->pending > 0) {
-                ssize_t n = splice(b->p[0], NULL, to, NULL, b->pending, flags);
-                if (n <= 0) {
-                        if (n < 0 && errno != EAGAIN && errno != EINTR) {
-                                b->eof = true; /* the other side is gone: drop the rest */
-                                b->pending = 0;
-                        }
-                        break;
-                }
-                b->pending -= (size_t)n;
-                moved = true;
-                count(e, c, (size_t)n, outbound);
-        }
-        if (b->eof && b->pending == 0 && !b->shut) {
-                (void)shutdown(to, SHUT_WR);
-                b->shut = true;
-        }
-        return moved;
-}
-
-/* As long as bytes move, up to a bound: one poll round per buffer would
- * make the loop, not the network, the limit of a large transfer. */
-static void pump(egress *e, conn *c, pipe_buf *b, int from, int to, bool outbound) {
-        for (int round = 0; round < 32 && pump_once(e, c, b, from, to, outbound); round++)
-                ;
 }
 
 size_t egress_max_fds(const egress *e) {
@@ -879,21 +796,14 @@ size_t egress_poll_fill(egress *e, struct pollfd *pf, size_t max) {
         for (size_t i = 0; i < e->n_conns && n + 2 <= max; i++) {
                 conn *c = e->conns[i];
                 if (c->state == CONN_PENDING) {
-                        pf[n++] = (struct pollfd){.fd = c->host, .events = POLLOUT};
+                        pf[n++] = (struct pollfd){.fd = c->relay.host, .events = POLLOUT};
                         pf[n++] = (struct pollfd){.fd = -1};
                         continue;
                 }
-                int hs = 0, ss = 0;
-                if (!c->out.eof && c->out.pending < c->out.cap)
-                        ss |= POLLIN;
-                if (c->out.pending)
-                        hs |= POLLOUT;
-                if (!c->in.eof && c->in.pending < c->in.cap)
-                        hs |= POLLIN;
-                if (c->in.pending)
-                        ss |= POLLOUT;
-                pf[n++] = (struct pollfd){.fd = c->host, .events = (short)hs};
-                pf[n++] = (struct pollfd){.fd = c->side, .events = (short)ss};
+                short hs, ss;
+                relay_poll_events(&c->relay, &hs, &ss);
+                pf[n++] = (struct pollfd){.fd = c->relay.host, .events = hs};
+                pf[n++] = (struct pollfd){.fd = c->relay.side, .events = ss};
         }
         return n;
 }
@@ -935,7 +845,7 @@ void egress_poll_done(egress *e, const struct pollfd *pf, size_t n) {
                         if (s < 0)
                                 break;
                         close(s);
-                        result_event(e->res, "network_refused", "a connection to ward's relay from inside", 1);
+                        event(e, "network_refused", "a connection to ward's relay from inside");
                 }
                 k++;
         }
@@ -967,31 +877,31 @@ void egress_poll_done(egress *e, const struct pollfd *pf, size_t n) {
                                 if (rec)
                                         snprintf(rec->error, sizeof rec->error, "%s", strerror(ETIMEDOUT));
                                 respond(e, c->notif_id, -ETIMEDOUT, false);
-                                close(c->host);
-                                c->host = -1;
+                                close(c->relay.host);
+                                c->relay.host = -1;
                         }
                         continue;
                 }
-                if (hr || sr) {
-                        pump(e, c, &c->out, c->side, c->host, true);
-                        pump(e, c, &c->in, c->host, c->side, false);
-                }
+                if (hr || sr)
+                        relay_pump(&c->relay, &e->meter);
         }
         /* Drop what is over: a failed connect, or both directions shut. */
         w = 0;
         for (size_t i = 0; i < e->n_conns; i++) {
                 conn *c = e->conns[i];
-                bool done = c->host < 0 || (c->out.shut && c->in.shut);
+                bool done = c->relay.host < 0 || relay_done(&c->relay);
                 if (done)
                         conn_free(c);
                 else
                         e->conns[w++] = c;
         }
         e->n_conns = w;
-}
-
-const char *egress_limit_hit(const egress *e) {
-        return e->limit_hit;
+        /* A limit passed here or in egress_notify() since the last round:
+         * told once, after the round, where the loop used to ask. */
+        if (e->meter.limit_hit && !e->limit_reported) {
+                e->limit_reported = true;
+                e->ev.limit_hit(e->ev.ctx, e->meter.limit_hit);
+        }
 }
 
 json_t *egress_to_json(const egress *e) {
@@ -1022,8 +932,8 @@ json_t *egress_to_json(const egress *e) {
         bad |= json_object_set_new(o, "mode", json_string("allowlist"));
         bad |= json_object_set_new(o, "connections", list);
         bad |= json_object_set_new(o, "connections_dropped", json_integer((json_int_t)e->records_dropped));
-        bad |= json_object_set_new(o, "bytes_out", json_integer((json_int_t)e->bytes_out));
-        bad |= json_object_set_new(o, "bytes_in", json_integer((json_int_t)e->bytes_in));
+        bad |= json_object_set_new(o, "bytes_out", json_integer((json_int_t)e->meter.bytes_out));
+        bad |= json_object_set_new(o, "bytes_in", json_integer((json_int_t)e->meter.bytes_in));
         if (bad) {
                 json_decref(o);
                 return NULL;

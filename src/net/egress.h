@@ -17,7 +17,10 @@
  *
  * Everything here runs in the supervisor's poll loop and never blocks it:
  * a host-side name lookup (a name not in the policy's hosts map) runs in
- * a thread of its own and answers on a socket the loop polls. */
+ * a thread of its own and answers on a socket the loop polls. The bytes
+ * of a connection are moved by net/relay.c. What happens is told to the
+ * supervisor through the egress_events it gives: net/ knows nothing of
+ * results. */
 #pragma once
 
 #include <jansson.h>
@@ -29,12 +32,24 @@
 
 #include "basic/error.h"
 #include "policy/policy.h"
-#include "supervise/result.h"
 
 typedef struct egress egress;
 
-/* Builds the rules from the policy (already validated). */
-int egress_new(const policy_net *pn, result *res, egress **ret, ward_error *err);
+/* What egress tells the one who runs it, with ctx. */
+typedef struct egress_events {
+        void *ctx;
+        /* Something the run's result should count: type is "dns", "dns_refused",
+         * "network_connected" or "network_refused", what names it (a name, or
+         * "tcp example.com (198.51.100.7):443 not_allowed"). */
+        void (*event)(void *ctx, const char *type, const char *what);
+        /* A limit was passed ("connections", "bytes_out", "bytes_in"):
+         * nothing more is relayed, and the run must end as network_limit.
+         * Told once, from egress_poll_done(). */
+        void (*limit_hit)(void *ctx, const char *limit);
+} egress_events;
+
+/* Builds the rules from the policy (already validated); ev is copied. */
+int egress_new(const policy_net *pn, const egress_events *ev, egress **ret, ward_error *err);
 void egress_free(egress *e);
 /* The fds of one run: the seccomp listener (not owned), and the DNS
  * socket and relay listener that the init made in the sandbox's network
@@ -54,8 +69,5 @@ void egress_poll_done(egress *e, const struct pollfd *pf, size_t n);
 /* The most fds egress_poll_fill may ask for. */
 size_t egress_max_fds(const egress *e);
 
-/* The limit that was passed ("connections", "bytes_out", "bytes_in"), or
- * NULL: the run must then end as network_limit. */
-const char *egress_limit_hit(const egress *e);
 /* The network part of the result: mode, totals, and each connection tried. */
 json_t *egress_to_json(const egress *e);

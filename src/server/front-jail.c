@@ -10,14 +10,14 @@
  *
  * The barriers are no_new_privs, the empty capability sets and the
  * seccomp allowlist; landlock and the namespaces are a second wall where
- * the kernel gives them (a missing one is said, not hidden). */
+ * the kernel gives them (a missing one is said, not hidden). Each kernel
+ * concern is jail/'s implementation (caps.c, userns.c, landlock.c,
+ * seccomp-rules.c); what is the front's own is the order, the seccomp
+ * allowlist and what it reports. */
 #include "server/front.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <linux/capability.h>
-#include <linux/landlock.h>
 #include <sched.h>
 #include <stddef.h>
 #include <seccomp.h>
@@ -26,28 +26,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "basic/cleanup.h"
-#include "basic/fd.h"
 #include "jail/jail.h"
-
-/* Landlock rights and scopes newer than Debian 12's kernel headers. */
-#define FRONT_LL_FS_REFER (1ULL << 13)
-#define FRONT_LL_FS_TRUNCATE (1ULL << 14)
-#define FRONT_LL_FS_IOCTL_DEV (1ULL << 15)
-#define FRONT_LL_NET_BIND_TCP (1ULL << 0)
-#define FRONT_LL_NET_CONNECT_TCP (1ULL << 1)
-#define FRONT_LL_SCOPE_ABSTRACT_UNIX (1ULL << 0)
-#define FRONT_LL_SCOPE_SIGNAL (1ULL << 1)
-
-/* The ruleset attribute as of ABI 6; older kernels read a prefix. */
-struct front_ruleset_attr {
-        uint64_t handled_access_fs;
-        uint64_t handled_access_net;
-        uint64_t scoped;
-};
 
 static const char *const conf_names[] = {"fds",          "nobody",   "userns", "no_new_privs",
                                          "caps-dropped", "landlock", "seccomp"};
@@ -57,126 +39,6 @@ const char *front_conf_name(unsigned bit) {
                 if (bit == 1u << i)
                         return conf_names[i];
         return NULL;
-}
-
-/* Closes every fd but 0, 1, 2 and the two sockets, whatever their
- * numbers. */
-static int keep_only_fds(int a, int b) {
-        int keep[5] = {0, 1, 2, a, b};
-        /* Sorted, so that the gaps between kept fds can be closed as
-         * ranges. */
-        for (unsigned i = 1; i < ELEMENTSOF(keep); i++)
-                for (unsigned j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
-                        int t = keep[j];
-                        keep[j] = keep[j - 1];
-                        keep[j - 1] = t;
-                }
-        for (unsigned i = 0; i + 1 < ELEMENTSOF(keep); i++) {
-                for (int fd = keep[i] + 1; fd < keep[i + 1]; fd++)
-                        if (close(fd) < 0 && errno != EBADF && errno != EINTR)
-                                return -errno;
-        }
-        fd_close_from(keep[ELEMENTSOF(keep) - 1] + 1);
-        return 0;
-}
-
-/* From root to nobody, for good: no supplementary groups, every id 65534.
- * The bounding set goes first, while CAP_SETPCAP is still held; the uid
- * change then empties the permitted and effective sets (no keepcaps). */
-static int drop_root(ward_error *err) {
-        for (int cap = 0; cap <= 63; cap++)
-                if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
-                        return err_set(err, -errno, "dropping capability %d from the bounding set: %s", cap,
-                                       strerror(errno));
-        /* In a user namespace whose setgroups is "deny" the call fails;
-         * that is fine only when no supplementary group is held. */
-        if (setgroups(0, NULL) < 0) {
-                int e = errno;
-                if (e != EPERM || getgroups(0, NULL) != 0)
-                        return err_set(err, -e, "setgroups: %s", strerror(e));
-        }
-        if (setresgid(WARD_API_NOBODY, WARD_API_NOBODY, WARD_API_NOBODY) < 0)
-                return err_set(err, -errno, "setresgid %u: %s", WARD_API_NOBODY, strerror(errno));
-        if (setresuid(WARD_API_NOBODY, WARD_API_NOBODY, WARD_API_NOBODY) < 0)
-                return err_set(err, -errno, "setresuid %u: %s", WARD_API_NOBODY, strerror(errno));
-        uid_t ru, eu, su;
-        gid_t rg, eg, sg;
-        if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0 || ru != WARD_API_NOBODY ||
-            eu != WARD_API_NOBODY || su != WARD_API_NOBODY || rg != WARD_API_NOBODY || eg != WARD_API_NOBODY ||
-            sg != WARD_API_NOBODY)
-                return err_set(err, -EPERM, "still holding a root id after setresuid");
-        return 0;
-}
-
-/* Every capability set emptied. The bounding set needs CAP_SETPCAP to
- * change: held in the front's own user namespace, already emptied by
- * drop_root() for root; an unprivileged front without a user namespace
- * keeps it (*ret_bounding_kept), which gives nothing to a process that
- * can never execute a program. The other sets must end up empty. */
-static int drop_caps(bool *ret_bounding_kept, ward_error *err) {
-        bool kept = false;
-        for (int cap = 0; cap <= 63; cap++) {
-                int held = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
-                if (held < 0 && errno == EINVAL)
-                        break; /* past the kernel's last capability */
-                if (held < 0)
-                        return err_set(err, -errno, "reading the bounding set: %s", strerror(errno));
-                if (held == 0)
-                        continue;
-                if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0)
-                        continue;
-                if (errno != EPERM)
-                        return err_set(err, -errno, "dropping capability %d from the bounding set: %s", cap,
-                                       strerror(errno));
-                kept = true;
-        }
-        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
-                return err_set(err, -errno, "clearing ambient capabilities: %s", strerror(errno));
-        struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
-        struct __user_cap_data_struct data[2];
-        memset(data, 0, sizeof data);
-        if (syscall(SYS_capset, &hdr, data) < 0)
-                return err_set(err, -errno, "capset: %s", strerror(errno));
-        /* Read back: a set that is not empty now is a failure, whatever
-         * the calls above returned. */
-        if (syscall(SYS_capget, &hdr, data) < 0)
-                return err_set(err, -errno, "capget: %s", strerror(errno));
-        for (unsigned i = 0; i < ELEMENTSOF(data); i++)
-                if (data[i].effective || data[i].permitted || data[i].inheritable)
-                        return err_set(err, -EPERM, "capabilities still held after capset");
-        *ret_bounding_kept = kept;
-        return 0;
-}
-
-/* Every file-system right this kernel knows handled, and no rule: no path
- * can be opened, created, executed or listed. TCP bind and connect, and
- * (ABI 6) signals and abstract unix sockets outside the domain, likewise. */
-static int apply_landlock(void) {
-        long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
-        if (abi < 1)
-                return -EOPNOTSUPP;
-        struct front_ruleset_attr attr = {.handled_access_fs = (1ULL << 13) - 1};
-        size_t size = sizeof attr.handled_access_fs;
-        if (abi >= 2)
-                attr.handled_access_fs |= FRONT_LL_FS_REFER;
-        if (abi >= 3)
-                attr.handled_access_fs |= FRONT_LL_FS_TRUNCATE;
-        if (abi >= 4) {
-                attr.handled_access_net = FRONT_LL_NET_BIND_TCP | FRONT_LL_NET_CONNECT_TCP;
-                size = offsetof(struct front_ruleset_attr, scoped);
-        }
-        if (abi >= 5)
-                attr.handled_access_fs |= FRONT_LL_FS_IOCTL_DEV;
-        if (abi >= 6) {
-                attr.scoped = FRONT_LL_SCOPE_ABSTRACT_UNIX | FRONT_LL_SCOPE_SIGNAL;
-                size = sizeof attr;
-        }
-        _cleanup_close_ int ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
-        if (ruleset < 0)
-                return -errno;
-        if (syscall(SYS_landlock_restrict_self, ruleset, 0) < 0)
-                return -errno;
-        return 0;
 }
 
 /* What the front calls once it serves: libmicrohttpd (thread per
@@ -222,21 +84,14 @@ static const char *const sanitizer_allowed[] = {
 };
 #endif
 
+/* Returns a libseccomp error; apply_seccomp() words it. */
 static int add_rules(scmp_filter_ctx ctx) {
         int r;
-        for (size_t i = 0; i < ELEMENTSOF(front_allowed); i++) {
-                int nr = seccomp_syscall_resolve_name(front_allowed[i]);
-                if (nr == __NR_SCMP_ERROR)
-                        continue; /* not on this architecture (epoll_wait on arm64) */
-                if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0)) < 0)
-                        return r;
-        }
+        if ((r = seccomp_allow_names(ctx, front_allowed, ELEMENTSOF(front_allowed), NULL)) < 0)
+                return r;
 #ifdef FRONT_SANITIZER
-        for (size_t i = 0; i < ELEMENTSOF(sanitizer_allowed); i++) {
-                int nr = seccomp_syscall_resolve_name(sanitizer_allowed[i]);
-                if (nr != __NR_SCMP_ERROR && (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0)) < 0)
-                        return r;
-        }
+        if ((r = seccomp_allow_names(ctx, sanitizer_allowed, ELEMENTSOF(sanitizer_allowed), NULL)) < 0)
+                return r;
 #endif
         /* send() is sendto() without an address: only that. */
         if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendto), 1, SCMP_A4(SCMP_CMP_EQ, 0))) < 0)
@@ -290,15 +145,13 @@ static int add_rules(scmp_filter_ctx ctx) {
 }
 
 static int apply_seccomp(ward_error *err) {
-        scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
-        if (!ctx)
-                return err_set(err, -ENOMEM, "seccomp_init failed");
-        int r;
-        /* Another architecture's numbers (int 0x80, x32) would bypass the
-         * table. TSYNC: should a thread exist after all, it gets the filter
-         * too, or the load fails. */
-        if ((r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) < 0 ||
-            (r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) < 0 || (r = add_rules(ctx)) < 0 ||
+        scmp_filter_ctx ctx = NULL;
+        int r = seccomp_filter_new(SCMP_ACT_KILL_PROCESS, &ctx, err);
+        if (r < 0)
+                return r;
+        /* TSYNC: should a thread exist after all, it gets the filter too,
+         * or the load fails. */
+        if ((r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) < 0 || (r = add_rules(ctx)) < 0 ||
             (r = seccomp_load(ctx)) < 0) {
                 seccomp_release(ctx);
                 return err_set(err, r, "seccomp: %s", strerror(-r));
@@ -335,7 +188,8 @@ int front_confine(const front_opts *o, unsigned *ret_applied, char *ret_missing,
                 if (r < 0)
                         return err_set(err, -e, "stdin: %s", strerror(e));
         }
-        if ((r = keep_only_fds(o->listen_fd, o->parent_fd)) < 0)
+        int keep[] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO, o->listen_fd, o->parent_fd};
+        if ((r = jail_close_fds_except(keep, ELEMENTSOF(keep))) < 0)
                 return err_set(err, r, "closing fds: %s", strerror(-r));
         applied |= FRONT_CONF_FDS;
 
@@ -345,32 +199,37 @@ int front_confine(const front_opts *o, unsigned *ret_applied, char *ret_missing,
         if (getresuid(&ru, &eu, &su) < 0)
                 return err_set(err, -errno, "getresuid: %s", strerror(errno));
         if (ru == 0 || eu == 0 || su == 0) {
-                if ((r = drop_root(err)) < 0)
+                if ((r = caps_drop_root(WARD_API_NOBODY, WARD_API_NOBODY, err)) < 0)
                         return r;
                 applied |= FRONT_CONF_NOBODY;
         }
 
         /* 3. New user, network, IPC, UTS and mount namespaces: no network
-         *    but the sockets already held (a socket keeps the namespace it
-         *    was made in), no System V IPC or host name shared with the
-         *    host. Unprivileged: possible only with user namespaces. */
-        if (unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS) == 0) {
+         *    but the sockets already held, no System V IPC or host name
+         *    shared with the host. Unprivileged: possible only with user
+         *    namespaces, so a host without them is said, not fatal. */
+        if ((r = userns_unshare_self()) == 0) {
                 applied |= FRONT_CONF_USERNS;
         } else {
                 char why[128];
-                snprintf(why, sizeof why, "namespaces (unshare: %s)", strerror(errno));
+                snprintf(why, sizeof why, "namespaces (unshare: %s)", strerror(-r));
                 append_missing(ret_missing, missing_len, why);
         }
 
         /* 4. Not dumpable (no ptrace, no /proc/PID/mem from the same uid),
          *    no_new_privs (nothing gains privileges; also what lets nobody
-         *    load a seccomp filter), and no capability in any set. */
+         *    load a seccomp filter), and no capability in any set. The
+         *    bounding set needs CAP_SETPCAP to change: held in the front's
+         *    own user namespace, already emptied by caps_drop_root() for
+         *    root; an unprivileged front without a user namespace keeps
+         *    it, which gives nothing to a process that can never execute a
+         *    program. */
         if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return err_set(err, -errno, "prctl: %s", strerror(errno));
         applied |= FRONT_CONF_NNP;
         bool bounding_kept = true;
-        if ((r = drop_caps(&bounding_kept, err)) < 0)
-                return r;
+        if ((r = caps_drop_all(&bounding_kept)) < 0)
+                return err_set(err, r, "capabilities: %s", strerror(-r));
         if (!bounding_kept)
                 applied |= FRONT_CONF_CAPS;
         else
@@ -378,7 +237,7 @@ int front_confine(const front_opts *o, unsigned *ret_applied, char *ret_missing,
 
         /* 5. Landlock with every right handled and no rule: no path can be
          *    opened, even if a call to open one got past seccomp. */
-        r = apply_landlock();
+        r = landlock_deny_all(landlock_abi());
         if (r == 0)
                 applied |= FRONT_CONF_LANDLOCK;
         else if (r != -EOPNOTSUPP && r != -ENOSYS)

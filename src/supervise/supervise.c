@@ -29,6 +29,7 @@
 #include "basic/fd.h"
 #include "jail/jail.h"
 #include "net/egress.h"
+#include "supervise/classify.h"
 
 #define CPU_TICK_MS 20
 #define STDIN_CHUNK 65536
@@ -162,6 +163,19 @@ static void pump_stdin(loop *l) {
         }
 }
 
+/* What the network allowlist tells the run (net/egress.h). */
+static void net_event(void *ctx, const char *type, const char *what) {
+        loop *l = ctx;
+        result_event(l->res, type, what, 1);
+}
+
+static void net_limit_hit(void *ctx, const char *limit) {
+        loop *l = ctx;
+        char what[48];
+        snprintf(what, sizeof what, "network_%s", limit);
+        end_run(l, STATUS_NETWORK_LIMIT, what);
+}
+
 /* A denied syscall: one event, answered with EPERM. Past the policy's
  * threshold the run ends as a violation. */
 static void answer_notification(loop *l) {
@@ -246,6 +260,8 @@ static void drain_timer(int fd) {
         (void)!read(fd, &n, sizeof n);
 }
 
+/* Gathers what decides the run's status (the cgroup's counters, the
+ * scratch tmpfs) and records the decision of classify_run(). */
 static void classify(loop *l, int prog_status, bool have_status, int scratch_fd) {
         result *res = l->res;
         cgroup_stats st = {0};
@@ -257,71 +273,31 @@ static void classify(loop *l, int prog_status, bool have_status, int scratch_fd)
                 result_event(res, "limit", "memory", st.oom_kills);
         if (st.pids_max_hits)
                 result_event(res, "limit", "pids", st.pids_max_hits);
-        bool disk_full = false;
+        classify_input in = {
+                .have_status = have_status,
+                .wait_status = prog_status,
+                .killed_for = l->killed_for,
+                .oom_kills = st.oom_kills,
+                .pids_max_hits = st.pids_max_hits,
+        };
         struct statfs sf;
         if (scratch_fd >= 0 && fstatfs(scratch_fd, &sf) == 0)
-                disk_full = sf.f_bavail == 0 || sf.f_ffree == 0;
-        if (disk_full)
+                in.disk_full = sf.f_bavail == 0 || sf.f_ffree == 0;
+        if (in.disk_full)
                 result_event(res, "limit", "disk", 1);
+        if (scratch_fd >= 0 && classify_needs_big_file(&in))
+                in.big_file = scratch_has_file_of(scratch_fd, l->req->policy->file_size);
 
-        if (have_status && WIFEXITED(prog_status)) {
-                res->exit_code = WEXITSTATUS(prog_status);
-        } else if (have_status && WIFSIGNALED(prog_status)) {
-                res->signal = WTERMSIG(prog_status);
-        } else {
-                /* The init died before reporting: killed by ward, by the
-                 * OOM killer, or by ward's death. */
-                res->signal = SIGKILL;
-        }
-        if (l->killed_for != STATUS_OK) {
-                res->status = l->killed_for;
-                if ((l->killed_for == STATUS_TIMEOUT || l->killed_for == STATUS_CPU_LIMIT) && st.pids_max_hits)
-                        res->status = STATUS_PIDS_LIMIT; /* a fork bomb spinning until time ran out */
-                return;
-        }
-        if (st.oom_kills) {
-                res->status = STATUS_MEMORY_LIMIT;
-                return;
-        }
-        if (!have_status) {
-                /* Neither ward nor a limit ended it: whatever the program
-                 * did is unknown, and a guess would be a lie. */
-                res->status = STATUS_ERROR;
-                snprintf(res->error, sizeof res->error,
-                         "the sandbox's init ended without reporting the program's status");
-                return;
-        }
-        if (res->signal == SIGXCPU) {
-                res->status = STATUS_CPU_LIMIT;
-                result_event(res, "limit", "cpu_time", 1);
-                return;
-        }
-        if (res->signal == SIGXFSZ) {
-                res->status = STATUS_FILE_SIZE_LIMIT;
-                result_event(res, "limit", "file_size", 1);
-                return;
-        }
-        if (res->signal) {
-                res->status = st.pids_max_hits ? STATUS_PIDS_LIMIT : STATUS_SIGNAL;
-                return;
-        }
-        if (res->exit_code == 0) {
-                res->status = STATUS_OK;
-                return;
-        }
-        if (disk_full) {
-                res->status = STATUS_DISK_LIMIT;
-        } else if (res->exit_code == 128 + SIGXFSZ ||
-                   (scratch_fd >= 0 && scratch_has_file_of(scratch_fd, l->req->policy->file_size))) {
-                /* A child hit the file-size limit and its parent passed the
-                 * failure on (a shell reports 128+SIGXFSZ). */
-                res->status = STATUS_FILE_SIZE_LIMIT;
-                result_event(res, "limit", "file_size", 1);
-        } else if (st.pids_max_hits) {
-                res->status = STATUS_PIDS_LIMIT;
-        } else {
-                res->status = STATUS_EXIT;
-        }
+        classify_verdict v;
+        res->status = classify_run(&in, &v);
+        if (v.exit_code >= 0)
+                res->exit_code = v.exit_code;
+        if (v.signal)
+                res->signal = v.signal;
+        if (v.limit)
+                result_event(res, "limit", v.limit, 1);
+        if (v.error)
+                snprintf(res->error, sizeof res->error, "%s", v.error);
 }
 
 static int block_signals(sigset_t *old) {
@@ -412,13 +388,7 @@ int sv_poll(sv *l, struct pollfd *extra, size_t n_extra, int timeout) {
         if (pf[S_NOTIFY].revents & POLLIN)
                 answer_notification(l);
         if (l->net && !l->init_exited) {
-                egress_poll_done(l->net, pf + S_N, n_net);
-                const char *hit = egress_limit_hit(l->net);
-                if (hit) {
-                        char what[48];
-                        snprintf(what, sizeof what, "network_%s", hit);
-                        end_run(l, STATUS_NETWORK_LIMIT, what);
-                }
+                egress_poll_done(l->net, pf + S_N, n_net); /* may end the run: net_limit_hit */
         }
         /* POLLHUP on the notify fd: every filtered process is gone; the
          * pidfd says so in its turn, so stop asking. */
@@ -464,9 +434,7 @@ static void close_fd(int *fd) {
 static void reap(sv *l) {
         if (l->reaped || l->jail.pidfd < 0)
                 return;
-        siginfo_t si;
-        jail_kill(&l->jail); /* a no-op once it exited; makes sure otherwise */
-        (void)waitid((idtype_t)P_PIDFD, (id_t)l->jail.pidfd, &si, WEXITED);
+        jail_kill_and_reap(&l->jail); /* the kill is a no-op once it exited; makes sure otherwise */
         l->reaped = true;
 }
 
@@ -537,7 +505,8 @@ int sv_start(const supervise_req *req, result *res, sv **ret, ward_error *err) {
         /* The allowlist's rules are parsed now: a policy that was valid
          * when written stays valid, but nothing is started before it is
          * known to be. */
-        if (p->net.mode == NET_MODE_ALLOWLIST && egress_new(&p->net, res, &l->net, err) < 0) {
+        const egress_events net_events = {.ctx = l, .event = net_event, .limit_hit = net_limit_hit};
+        if (p->net.mode == NET_MODE_ALLOWLIST && egress_new(&p->net, &net_events, &l->net, err) < 0) {
                 r = err->code;
                 sv_free(l);
                 return r;
@@ -583,9 +552,7 @@ int sv_start(const supervise_req *req, result *res, sv **ret, ward_error *err) {
                                     "%s; the policy must list \"cgroups\" in allow_without to run with rlimit-only "
                                     "limits",
                                     cg_err.msg);
-                        jail_kill(&l->jail);
-                        siginfo_t si;
-                        (void)waitid((idtype_t)P_PIDFD, (id_t)l->jail.pidfd, &si, WEXITED);
+                        reap(l);
                         for (int i = 0; i < 2; i++) {
                                 close_fd(&in[i]);
                                 close_fd(&out[i]);
@@ -643,12 +610,8 @@ int sv_start(const supervise_req *req, result *res, sv **ret, ward_error *err) {
 
 setup_failed:
         if (spawned) {
-                jail_kill(&l->jail);
-                siginfo_t si2;
-                (void)waitid((idtype_t)P_PIDFD, (id_t)l->jail.pidfd, &si2, WEXITED);
-                /* reaped: sv_finish must not wait again */
+                reap(l); /* sv_finish must not wait again */
                 l->init_exited = true;
-                l->reaped = true;
         }
         for (int i = 0; i < 2; i++) {
                 close_fd(&in[i]);
