@@ -43,6 +43,7 @@
 #include "basic/jsontext.h"
 #include "basic/utf8.h"
 #include "server/frame.h"
+#include "service/status.h"
 #include "server/front.h"
 
 #define READ_BLOCK (64u << 10)
@@ -559,41 +560,6 @@ static json_t *tool_result(json_t *content, json_t *structured, bool is_error) {
         return r;
 }
 
-static void status_words(const json_t *doc, char *out, size_t len) {
-        const char *st = json_string_value(json_object_get(doc, "status"));
-        json_t *code = json_object_get(doc, "exit_code"), *sig = json_object_get(doc, "signal");
-        if (!st)
-                snprintf(out, len, "status: unknown");
-        else if (strcmp(st, "exit") == 0)
-                snprintf(out, len, "status: exit — the program exited with code %" JSON_INTEGER_FORMAT,
-                         json_integer_value(code));
-        else if (strcmp(st, "signal") == 0)
-                snprintf(out, len, "status: signal — the program was killed by signal %" JSON_INTEGER_FORMAT,
-                         json_integer_value(sig));
-        else if (strcmp(st, "timeout") == 0)
-                snprintf(out, len, "status: timeout — the wall-time limit was reached and the program stopped");
-        else if (strcmp(st, "cpu_limit") == 0)
-                snprintf(out, len, "status: cpu_limit — the CPU-time limit was reached");
-        else if (strcmp(st, "memory_limit") == 0)
-                snprintf(out, len, "status: memory_limit — the program ran out of its memory limit");
-        else if (strcmp(st, "pids_limit") == 0)
-                snprintf(out, len, "status: pids_limit — too many processes or threads");
-        else if (strcmp(st, "output_limit") == 0)
-                snprintf(out, len, "status: output_limit — the output cap was reached and the program stopped");
-        else if (strcmp(st, "file_size_limit") == 0 || strcmp(st, "disk_limit") == 0)
-                snprintf(out, len, "status: %s — the program wrote more than the sandbox allows", st);
-        else if (strcmp(st, "violation") == 0)
-                snprintf(out, len, "status: violation — the program was stopped after forbidden system calls");
-        else if (strcmp(st, "error") == 0)
-                snprintf(out, len, "status: error — the code raised an error or the sandbox failed");
-        else if (strcmp(st, "crashed") == 0)
-                snprintf(out, len, "status: crashed — the interpreter died; the session is gone");
-        else if (strcmp(st, "restarted") == 0)
-                snprintf(out, len, "status: restarted — the interpreter died and was restarted; state is lost");
-        else
-                snprintf(out, len, "status: %s", st);
-}
-
 /* stdout or stderr of a result document, as a text item. */
 static void add_stream(json_t *content, const json_t *doc, const char *name) {
         const char *text = json_string_value(json_object_get(doc, name));
@@ -658,8 +624,10 @@ static json_t *result_doc_answer(json_t *doc, bool cell) {
         const char *st = json_string_value(json_object_get(doc, "status"));
         bool ok = st && strcmp(st, "ok") == 0;
         if (!ok) {
+                status_facts sf;
                 char words[256];
-                status_words(doc, words, sizeof words);
+                status_facts_from_doc(doc, &sf);
+                status_text(&sf, words, sizeof words);
                 json_array_append_new(content, text_item(words));
         }
         if (json_array_size(content) == 0)
