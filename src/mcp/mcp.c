@@ -42,6 +42,7 @@
 #include "basic/fd.h"
 #include "basic/jsontext.h"
 #include "basic/utf8.h"
+#include "exec/lang.h"
 #include "server/frame.h"
 #include "service/status.h"
 #include "server/front.h"
@@ -67,6 +68,7 @@ typedef struct prop {
         bool required;
         const char *const *enumv; /* NULL-terminated, or NULL */
         double min, max;          /* numbers only */
+        unsigned langs;           /* strings: a language of this set (exec/lang.h), its names in the enum */
         const char *desc;
 } prop;
 
@@ -79,58 +81,55 @@ typedef struct tool {
         bool read_only, destructive, idempotent;
 } tool;
 
-static const char *const run_languages[] = {"python", "node", "javascript", "bash", "sh", NULL};
-static const char *const session_languages[] = {"python", "node", "javascript", "bash", NULL};
 static const char *const encodings[] = {"utf-8", "base64", NULL};
 
 static const prop run_props[] = {
-        {"language", P_STRING, true, run_languages, 0, 0,
-         "The language of `code`: python (Python 3), node or javascript (Node.js), bash, or sh."},
-        {"code", P_STRING, true, NULL, 0, 0, "The program's source text (at most 16 MiB)."},
-        {"files", P_FILES, false, NULL, 0, 0,
+        {"language", P_STRING, true, NULL, 0, 0, LANG_RUN, "The language of `code`: "},
+        {"code", P_STRING, true, NULL, 0, 0, 0, "The program's source text (at most 16 MiB)."},
+        {"files", P_FILES, false, NULL, 0, 0, 0,
          "Files written into the sandbox's home directory (/home/user) before the run: each {path, content, "
          "encoding?}, path relative to /home/user, encoding utf-8 (default) or base64."},
-        {"stdin", P_STRING, false, NULL, 0, 0, "Text given to the program on its standard input (empty by default)."},
-        {"timeout", P_NUMBER, false, NULL, 0.001, 86400,
+        {"stdin", P_STRING, false, NULL, 0, 0, 0,
+         "Text given to the program on its standard input (empty by default)."},
+        {"timeout", P_NUMBER, false, NULL, 0.001, 86400, 0,
          "Wall-time limit in seconds (at most the policy's own limit, which applies when absent)."},
-        {NULL, 0, 0, NULL, 0, 0, NULL},
+        {NULL, 0, 0, NULL, 0, 0, 0, NULL},
 };
 static const prop screate_props[] = {
-        {"language", P_STRING, true, session_languages, 0, 0,
-         "The session's interpreter: python (Python 3), node or javascript (Node.js), or bash."},
-        {"idle_timeout", P_NUMBER, false, NULL, 1, 86400,
+        {"language", P_STRING, true, NULL, 0, 0, LANG_SESSION, "The session's interpreter: "},
+        {"idle_timeout", P_NUMBER, false, NULL, 1, 86400, 0,
          "Seconds without a call after which the session ends by itself (default 600)."},
-        {NULL, 0, 0, NULL, 0, 0, NULL},
+        {NULL, 0, 0, NULL, 0, 0, 0, NULL},
 };
 static const prop exec_props[] = {
-        {"session_id", P_STRING, true, NULL, 0, 0, "The id session_create returned (ses_...)."},
-        {"code", P_STRING, true, NULL, 0, 0, "Code to run in the session, like one notebook cell."},
-        {"timeout", P_NUMBER, false, NULL, 0.001, 86400,
+        {"session_id", P_STRING, true, NULL, 0, 0, 0, "The id session_create returned (ses_...)."},
+        {"code", P_STRING, true, NULL, 0, 0, 0, "Code to run in the session, like one notebook cell."},
+        {"timeout", P_NUMBER, false, NULL, 0.001, 86400, 0,
          "Wall-time limit of this cell in seconds (default 30, at most the policy's limit). The session's "
          "state is kept when the cell is interrupted."},
-        {NULL, 0, 0, NULL, 0, 0, NULL},
+        {NULL, 0, 0, NULL, 0, 0, 0, NULL},
 };
 static const prop fwrite_props[] = {
-        {"session_id", P_STRING, true, NULL, 0, 0, "The id session_create returned (ses_...)."},
-        {"path", P_STRING, true, NULL, 0, 0, "Where to write, relative to the session's home (/home/user)."},
-        {"content", P_STRING, true, NULL, 0, 0, "The file's content, as text or base64 (see encoding)."},
-        {"encoding", P_STRING, false, encodings, 0, 0, "How `content` is written: utf-8 text (default) or base64."},
-        {NULL, 0, 0, NULL, 0, 0, NULL},
+        {"session_id", P_STRING, true, NULL, 0, 0, 0, "The id session_create returned (ses_...)."},
+        {"path", P_STRING, true, NULL, 0, 0, 0, "Where to write, relative to the session's home (/home/user)."},
+        {"content", P_STRING, true, NULL, 0, 0, 0, "The file's content, as text or base64 (see encoding)."},
+        {"encoding", P_STRING, false, encodings, 0, 0, 0, "How `content` is written: utf-8 text (default) or base64."},
+        {NULL, 0, 0, NULL, 0, 0, 0, NULL},
 };
 static const prop fread_props[] = {
-        {"session_id", P_STRING, true, NULL, 0, 0, "The id session_create returned (ses_...)."},
-        {"path", P_STRING, true, NULL, 0, 0, "The file to read, relative to the session's home (/home/user)."},
-        {NULL, 0, 0, NULL, 0, 0, NULL},
+        {"session_id", P_STRING, true, NULL, 0, 0, 0, "The id session_create returned (ses_...)."},
+        {"path", P_STRING, true, NULL, 0, 0, 0, "The file to read, relative to the session's home (/home/user)."},
+        {NULL, 0, 0, NULL, 0, 0, 0, NULL},
 };
 static const prop flist_props[] = {
-        {"session_id", P_STRING, true, NULL, 0, 0, "The id session_create returned (ses_...)."},
-        {"dir", P_STRING, false, NULL, 0, 0,
+        {"session_id", P_STRING, true, NULL, 0, 0, 0, "The id session_create returned (ses_...)."},
+        {"dir", P_STRING, false, NULL, 0, 0, 0,
          "A directory relative to the session's home (/home/user); absent: the home itself."},
-        {NULL, 0, 0, NULL, 0, 0, NULL},
+        {NULL, 0, 0, NULL, 0, 0, 0, NULL},
 };
 static const prop end_props[] = {
-        {"session_id", P_STRING, true, NULL, 0, 0, "The id of the session to end."},
-        {NULL, 0, 0, NULL, 0, 0, NULL},
+        {"session_id", P_STRING, true, NULL, 0, 0, 0, "The id of the session to end."},
+        {NULL, 0, 0, NULL, 0, 0, 0, NULL},
 };
 
 static const tool tools[T_MAX] = {
@@ -177,6 +176,19 @@ static json_t *prop_schema(const prop *p) {
                         for (size_t i = 0; p->enumv[i]; i++)
                                 json_array_append_new(e, json_string(p->enumv[i]));
                         json_object_set_new(s, "enum", e);
+                }
+                if (p->langs) {
+                        const char *names[LANG_MAX * (LANG_ALIASES_MAX + 1)];
+                        size_t n = lang_listed_names(p->langs, names, ELEMENTSOF(names));
+                        json_t *e = json_array();
+                        for (size_t i = 0; i < n; i++)
+                                json_array_append_new(e, json_string(names[i]));
+                        json_object_set_new(s, "enum", e);
+                        char words[256], desc[512];
+                        lang_words(p->langs, LANG_WORDS_TITLES, words, sizeof words);
+                        snprintf(desc, sizeof desc, "%s%s.", p->desc, words);
+                        json_object_set_new(s, "description", json_string(desc));
+                        return s;
                 }
                 break;
         case P_INTEGER:
@@ -276,22 +288,27 @@ static int check_args(const tool *t, const json_t *args, char *msg, size_t len) 
                         continue;
                 }
                 switch (p->type) {
-                case P_STRING:
+                case P_STRING: {
                         if (!json_is_string(v)) {
                                 snprintf(msg, len, "%s: '%s' must be a string", t->name, p->name);
                                 return -EINVAL;
                         }
+                        bool listed = true;
                         if (p->enumv) {
                                 size_t i = 0;
                                 while (p->enumv[i] && strcmp(p->enumv[i], json_string_value(v)) != 0)
                                         i++;
-                                if (!p->enumv[i]) {
-                                        snprintf(msg, len, "%s: '%s' must be one of the listed values, not '%.64s'",
-                                                 t->name, p->name, json_string_value(v));
-                                        return -EINVAL;
-                                }
+                                listed = p->enumv[i] != NULL;
+                        }
+                        if (p->langs)
+                                listed = lang_listed(json_string_value(v), p->langs);
+                        if (!listed) {
+                                snprintf(msg, len, "%s: '%s' must be one of the listed values, not '%.64s'", t->name,
+                                         p->name, json_string_value(v));
+                                return -EINVAL;
                         }
                         break;
+                }
                 case P_INTEGER:
                 case P_NUMBER: {
                         if (!json_is_number(v) || (p->type == P_INTEGER && !json_is_integer(v))) {
@@ -798,9 +815,10 @@ static char *duration_ms(double seconds, char *buf, size_t len) {
         return buf;
 }
 
+/* The language's own name (javascript is node): checked, so known. */
 static const char *language_of(const json_t *args) {
-        const char *l = json_string_value(json_object_get(args, "language"));
-        return l && strcmp(l, "javascript") == 0 ? "node" : l;
+        const lang *l = lang_find(json_string_value(json_object_get(args, "language")));
+        return l ? l->name : NULL;
 }
 
 static void tools_call(const json_t *id, const json_t *params) {

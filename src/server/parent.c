@@ -36,6 +36,7 @@
 #include "basic/fd.h"
 #include "basic/limits.h"
 #include "exec/files.h"
+#include "exec/lang.h"
 #include "server/frame.h"
 #include "server/front.h"
 #include "server/host.h"
@@ -106,8 +107,8 @@ typedef struct server {
         size_t n_hosts, cap_hosts;
         bool draining;
         policy pool_policy;
-        uint64_t pool_backoff_until[3]; /* a language whose warm sandboxes fail to start */
-        uint64_t refill_at;             /* when to top the pool up (0: no need known) */
+        uint64_t pool_backoff_until[LANG_MAX]; /* a language whose warm sandboxes fail to start */
+        uint64_t refill_at;                    /* when to top the pool up (0: no need known) */
         /* metrics */
         uint64_t pool_hits, pool_misses;
         uint64_t runs_total, runs_failed, sessions_total, cells_total, requests_total, rejected_total;
@@ -487,8 +488,6 @@ static size_t pool_size(const server *s, const char *language) {
         return n;
 }
 
-static const char *const pool_languages[] = {"python", "node", "bash"};
-
 typedef struct pool_arg {
         const policy *pool_policy, *tier;
         const char *language;
@@ -503,16 +502,15 @@ static int pool_host_main(int fd, void *arg) {
 static void pool_refill(server *s) {
         if (s->draining)
                 return;
-        for (size_t l = 0; l < ELEMENTSOF(pool_languages); l++) {
+        for (size_t l = 0; lang_pooled(l); l++) {
                 if (clock_mono_ms() < s->pool_backoff_until[l])
                         continue;
-                for (size_t have = pool_size(s, pool_languages[l]); have < s->o->pool; have++) {
-                        pool_arg a = {
-                                .pool_policy = &s->pool_policy, .tier = &s->cfg.tier, .language = pool_languages[l]};
+                for (size_t have = pool_size(s, lang_pooled(l)); have < s->o->pool; have++) {
+                        pool_arg a = {.pool_policy = &s->pool_policy, .tier = &s->cfg.tier, .language = lang_pooled(l)};
                         host *h = spawn_host(s, HOST_POOL, "", pool_host_main, &a);
                         if (!h)
                                 break;
-                        snprintf(h->language, sizeof h->language, "%s", pool_languages[l]);
+                        snprintf(h->language, sizeof h->language, "%s", lang_pooled(l));
                         h->started_mono_ms = clock_mono_ms();
                 }
         }
@@ -524,8 +522,8 @@ static void pool_refill(server *s) {
  * when a language is down to a quarter of its warm sandboxes. */
 static void pool_schedule_refill(server *s) {
         s->refill_at = clock_mono_ms() + POOL_REFILL_DELAY_MS;
-        for (size_t l = 0; l < ELEMENTSOF(pool_languages); l++)
-                if (pool_size(s, pool_languages[l]) * 4 < s->o->pool)
+        for (size_t l = 0; lang_pooled(l); l++)
+                if (pool_size(s, lang_pooled(l)) * 4 < s->o->pool)
                         s->refill_at = clock_mono_ms();
 }
 
@@ -908,8 +906,8 @@ static void handle_host_frame(server *s, host *h, frame *f) {
                         h->warm = true;
                 } else {
                         /* It could not start: no more tries for a while. */
-                        for (size_t l = 0; l < ELEMENTSOF(pool_languages); l++)
-                                if (strcmp(h->language, pool_languages[l]) == 0)
+                        for (size_t l = 0; lang_pooled(l); l++)
+                                if (strcmp(h->language, lang_pooled(l)) == 0)
                                         s->pool_backoff_until[l] = clock_mono_ms() + 10000;
                         fprintf(stderr, "%s: a warm %s sandbox did not start: %s\n", serve_log_name, h->language,
                                 json_string_value(json_object_get(json_object_get(json_object_get(m, "body"), "error"),
