@@ -146,16 +146,22 @@ void lang_words(unsigned set, lang_style style, char *out, size_t len) {
         }
 }
 
-static char names_all[128];
+/* Every set's names, made once: messages ask for them as constants. */
+static char names_of[(LANG_RUN | LANG_SESSION | LANG_POOLED) + 1][128];
 static pthread_once_t names_once = PTHREAD_ONCE_INIT;
 
 static void names_init(void) {
-        lang_words(LANG_RUN, LANG_WORDS_NAMES, names_all, sizeof names_all);
+        for (unsigned set = 0; set < ELEMENTSOF(names_of); set++)
+                lang_words(set, LANG_WORDS_NAMES, names_of[set], sizeof names_of[set]);
+}
+
+const char *lang_names_of(unsigned set) {
+        (void)pthread_once(&names_once, names_init);
+        return set < ELEMENTSOF(names_of) ? names_of[set] : "";
 }
 
 const char *lang_names(void) {
-        (void)pthread_once(&names_once, names_init);
-        return names_all;
+        return lang_names_of(LANG_RUN);
 }
 
 char **lang_argv(const lang *l, char *const *extra, size_t n_extra) {

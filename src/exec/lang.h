@@ -65,6 +65,9 @@ typedef enum lang_style {
 /* The set in words, for messages, help text and tool descriptions. */
 void lang_words(unsigned set, lang_style style, char *out, size_t len);
 
+/* The set's names as lang_words(set, LANG_WORDS_NAMES) gives them, made
+ * once: "python, node, bash" for LANG_SESSION. */
+const char *lang_names_of(unsigned set);
 /* "python, node, bash, sh", for messages. */
 const char *lang_names(void);
 /* A NULL-terminated argv that runs /run/ward/<file_name>, followed by the

@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,16 +57,8 @@ bool session_language_ok(const char *language) {
         return find_driver(language) != NULL;
 }
 
-static char session_names[128];
-static pthread_once_t session_names_once = PTHREAD_ONCE_INIT;
-
-static void session_names_init(void) {
-        lang_words(LANG_SESSION, LANG_WORDS_NAMES, session_names, sizeof session_names);
-}
-
 const char *session_languages(void) {
-        (void)pthread_once(&session_names_once, session_names_init);
-        return session_names;
+        return lang_names_of(LANG_SESSION);
 }
 
 /* What one message from the driver means for the cell in progress. */
