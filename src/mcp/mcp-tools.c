@@ -371,7 +371,8 @@ static char *duration_ms(double seconds, char *buf, size_t len) {
 
 /* The language's own name (javascript is node): checked, so known. */
 static const char *language_of(const json_t *args) {
-        const lang *l = lang_find(json_string_value(json_object_get(args, "language")));
+        const char *name = json_string_value(json_object_get(args, "language"));
+        const lang *l = name ? lang_find(name) : NULL;
         return l ? l->name : NULL;
 }
 

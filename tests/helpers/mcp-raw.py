@@ -171,6 +171,28 @@ def main():
     text = " ".join(c.get("text", "") for c in r.get("content", []))
     if r.get("isError") is not True or "oops" not in text or "code 4" not in text:
         fail("failing run: %s" % json.dumps(r)[:300])
+    # How a run ended, in the words every face uses (src/service/status.c).
+    if "exit: the program exited with code 4" not in [c.get("text") for c in r.get("content", [])]:
+        fail("failing run: no status sentence: %s" % json.dumps(r)[:300])
+    s.send({"jsonrpc": "2.0", "id": 30, "method": "tools/call",
+            "params": {"name": "run_code",
+                       "arguments": {"language": "python", "code": "while True: pass", "timeout": 0.5}}})
+    r = s.answer(30, timeout=60).get("result", {})
+    if (r.get("isError") is not True or r.get("structuredContent", {}).get("status") != "timeout" or
+            "timeout: the wall-time limit ended the run" not in [c.get("text") for c in r.get("content", [])]):
+        fail("run past its timeout: %s" % json.dumps(r)[:300])
+    # Languages from ward's table: javascript is node; js is not listed.
+    s.send({"jsonrpc": "2.0", "id": 31, "method": "tools/call",
+            "params": {"name": "run_code", "arguments": {"language": "javascript", "code": "console.log(6 * 7)"}}})
+    r = s.answer(31, timeout=60).get("result", {})
+    if r.get("isError") is not False or r.get("structuredContent", {}).get("stdout") != "42\n":
+        fail("run_code in javascript: %s" % json.dumps(r)[:300])
+    s.send({"jsonrpc": "2.0", "id": 32, "method": "tools/call",
+            "params": {"name": "run_code", "arguments": {"language": "js", "code": "1"}}})
+    expect_error(s.answer(32), -32602, "language js")
+    s.send({"jsonrpc": "2.0", "id": 33, "method": "tools/call",
+            "params": {"name": "session_create", "arguments": {"language": "sh"}}})
+    expect_error(s.answer(33), -32602, "a session in sh")
 
     # A session, left open: the end of stdin must end it.
     s.send({"jsonrpc": "2.0", "id": 15, "method": "tools/call",
