@@ -370,8 +370,8 @@ int cmd_run(int argc, char **argv) {
                 _cleanup_strv_free_ strv extra = strv_copy_n(pos, n_pos);
                 char **lv = extra ? lang_argv(l, extra, n_pos) : NULL;
                 if (!lv) {
-                        /* code is _cleanup_free_, which the analyzer does not follow here. */
-                        cli_error("run: out of memory"); // NOLINT(clang-analyzer-unix.Malloc)
+                        // NOLINTNEXTLINE(clang-analyzer-unix.Malloc): code is freed by _cleanup_free_, which the analyzer does not model
+                        cli_error("run: out of memory");
                         return EXIT_WARD_FAILED;
                 }
                 /* Own every string so that one free path serves both forms. */
