@@ -15,24 +15,29 @@
 
 #include "basic/parse.h"
 #include "cli/cli.h"
+#include "exec/lang.h"
 #include "mcp/mcp.h"
 #include "policy/policy.h"
 #include "server/parent.h"
 
 static void usage(FILE *f) {
-        fputs("usage: ward mcp [--policy FILE] [--pool N] [--audit FILE]\n"
-              "\n"
-              "Serves ward as a Model Context Protocol server on stdin and stdout: tools\n"
-              "run_code, session_create, session_exec, session_files_write,\n"
-              "session_files_read, session_files_list and session_end (see ward-mcp(1)).\n"
-              "The sessions it opened end when stdin ends.\n"
-              "\n"
-              "  --policy FILE  the policy every run and session gets (default: ward's own)\n"
-              "  --pool N       warm sandboxes kept ready per language (default 0)\n"
-              "  --audit FILE   append one JSON line per run and per cell to FILE\n"
-              "\n"
-              "Exit status: 0 after the end of stdin, 1 when the server failed, 125 for bad usage.\n",
-              f);
+        char pooled[128];
+        lang_words(LANG_POOLED, LANG_WORDS_NAMES, pooled, sizeof pooled);
+        fprintf(f,
+                "usage: ward mcp [--policy FILE] [--pool N] [--audit FILE]\n"
+                "\n"
+                "Serves ward as a Model Context Protocol server on stdin and stdout: tools\n"
+                "run_code, session_create, session_exec, session_files_write,\n"
+                "session_files_read, session_files_list and session_end (see ward-mcp(1)).\n"
+                "The sessions it opened end when stdin ends.\n"
+                "\n"
+                "  --policy FILE  the policy every run and session gets (default: ward's own)\n"
+                "  --pool N       warm sandboxes kept ready per language\n"
+                "                 (%s; default 0)\n"
+                "  --audit FILE   append one JSON line per run and per cell to FILE\n"
+                "\n"
+                "Exit status: 0 after the end of stdin, 1 when the server failed, 125 for bad usage.\n",
+                pooled);
 }
 
 static void size_words(uint64_t v, char *out, size_t len) {
@@ -58,12 +63,15 @@ static void summarize(const policy *p, char *out, size_t len) {
                 for (size_t i = 0; i < p->net.n_allow && n > 0 && (size_t)n < sizeof net; i++)
                         n += snprintf(net + n, sizeof net - (size_t)n, "%s %s", i ? "," : "", p->net.allow[i]);
         }
+        char run_langs[256], session_langs[256];
+        lang_words(LANG_RUN, LANG_WORDS_ALIASES, run_langs, sizeof run_langs);
+        lang_words(LANG_SESSION, LANG_WORDS_NAMES, session_langs, sizeof session_langs);
         snprintf(out, len,
-                 "languages python, node (javascript), bash, sh (run_code) and python, node, bash (sessions); "
+                 "languages %s (run_code) and %s (sessions); "
                  "each run: wall time %llu s, CPU time %llu s, memory %s, %llu processes, disk %s, output %s "
                  "per stream; %s; no host files.",
-                 (unsigned long long)(p->wall_time_ms / 1000), (unsigned long long)(p->cpu_time_ms / 1000), mem,
-                 (unsigned long long)p->pids, disk, outp, net);
+                 run_langs, session_langs, (unsigned long long)(p->wall_time_ms / 1000),
+                 (unsigned long long)(p->cpu_time_ms / 1000), mem, (unsigned long long)p->pids, disk, outp, net);
 }
 
 int cmd_mcp(int argc, char **argv) {

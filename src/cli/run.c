@@ -23,6 +23,7 @@
 #include "policy/policy.h"
 #include "service/audit.h"
 #include "service/run.h"
+#include "service/status.h"
 #include "supervise/supervise.h"
 
 static const char help[] = "usage: ward run [OPTIONS] [--] COMMAND [ARG...]\n"
@@ -210,47 +211,22 @@ static int read_code(const char *path, char **ret, size_t *ret_len) {
         return fd_read_all(fd, WARD_CODE_MAX, ret, ret_len);
 }
 
-static void report_limit(const result *res, const policy *p) {
-        char size[32];
-        switch (res->status) {
-        case STATUS_TIMEOUT:
-                cli_error("timeout: the wall-time limit (%llums) ended the run", (unsigned long long)p->wall_time_ms);
-                break;
-        case STATUS_CPU_LIMIT:
-                cli_error("cpu_limit: the CPU-time limit (%llums) ended the run", (unsigned long long)p->cpu_time_ms);
-                break;
-        case STATUS_MEMORY_LIMIT:
-                format_size(p->memory, size, sizeof size);
-                cli_error("memory_limit: the sandbox ran out of its %s of memory", size);
-                break;
-        case STATUS_PIDS_LIMIT:
-                cli_error("pids_limit: the sandbox hit its limit of %llu processes", (unsigned long long)p->pids);
-                break;
-        case STATUS_OUTPUT_LIMIT:
-                format_size(p->output, size, sizeof size);
-                cli_error("output_limit: the program wrote more than %s", size);
-                break;
-        case STATUS_FILE_SIZE_LIMIT:
-                format_size(p->file_size, size, sizeof size);
-                cli_error("file_size_limit: the program wrote a file larger than %s", size);
-                break;
-        case STATUS_DISK_LIMIT:
-                format_size(p->disk, size, sizeof size);
-                cli_error("disk_limit: the sandbox filled its %s of writable space", size);
-                break;
-        case STATUS_VIOLATION:
-                cli_error("violation: more than %llu denied system calls", (unsigned long long)p->max_violations);
-                break;
-        case STATUS_ERROR:
-                cli_error("%s", res->error);
-                break;
-        default:
+/* Without --json: when ward ended the run (a limit, a violation, its own
+ * failure), one line on stderr says why, in the service's words; when the
+ * program could not be executed, why not. */
+static void report_end(const result *res, const policy *p) {
+        if (res->status == STATUS_OK || res->status == STATUS_EXIT || res->status == STATUS_SIGNAL) {
                 if (res->exec_class)
                         for (unsigned i = 0; i < res->n_events; i++)
                                 if (strcmp(res->events[i].type, "exec_failed") == 0)
                                         cli_error("%s", res->events[i].name);
-                break;
+                return;
         }
+        status_facts f;
+        char text[WARD_ERROR_MAX + 64];
+        status_facts_from_result(res, p, &f);
+        status_text(&f, text, sizeof text);
+        cli_error("%s", text);
 }
 
 static int parse_args(int argc, char **argv, run_args *a, int *ret_optind) {
@@ -460,7 +436,7 @@ int cmd_run(int argc, char **argv) {
                         rc = res.status == STATUS_ERROR ? EXIT_WARD_FAILED : 0;
                 }
         } else {
-                report_limit(&res, &p);
+                report_end(&res, &p);
         }
         if (audit_fd >= 0 && doc) {
                 service_audit_rec rec = {

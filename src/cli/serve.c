@@ -7,27 +7,31 @@
 
 #include "basic/parse.h"
 #include "cli/cli.h"
+#include "exec/lang.h"
 #include "server/parent.h"
 
 static void usage(FILE *f) {
-        fputs("usage: ward serve [--listen ADDRESS:PORT] [--config FILE] [--max-sessions N] [--max-runs N]\n"
-              "                  [--pool N] [--audit FILE]\n"
-              "\n"
-              "Serves ward's HTTP API: one-shot runs, sessions with cells and files,\n"
-              "/healthz and /metrics (see ward-serve(1) and /v1/openapi.json).\n"
-              "\n"
-              "  --listen ADDRESS:PORT  where to listen (default 127.0.0.1:8080); an address\n"
-              "                         that is not loopback needs --config with tokens\n"
-              "  --config FILE          tenants (hashed bearer tokens, quotas) and the tier\n"
-              "  --audit FILE           append one JSON line per run and per cell to FILE\n"
-              "  --max-sessions N       sessions the server holds at once (default 500)\n"
-              "  --max-runs N           one-shot runs at once (default 64)\n"
-              "  --pool N               warm sandboxes kept ready per language (python, node,\n"
-              "                         bash; default 2, 0 for none)\n"
-              "\n"
-              "SIGTERM or SIGINT drains and stops; SIGHUP reloads the config.\n"
-              "Exit status: 0 after a clean stop, 1 when the server failed, 125 for bad usage.\n",
-              f);
+        char pooled[128];
+        lang_words(LANG_POOLED, LANG_WORDS_NAMES, pooled, sizeof pooled);
+        fprintf(f,
+                "usage: ward serve [--listen ADDRESS:PORT] [--config FILE] [--max-sessions N] [--max-runs N]\n"
+                "                  [--pool N] [--audit FILE]\n"
+                "\n"
+                "Serves ward's HTTP API: one-shot runs, sessions with cells and files,\n"
+                "/healthz and /metrics (see ward-serve(1) and /v1/openapi.json).\n"
+                "\n"
+                "  --listen ADDRESS:PORT  where to listen (default 127.0.0.1:8080); an address\n"
+                "                         that is not loopback needs --config with tokens\n"
+                "  --config FILE          tenants (hashed bearer tokens, quotas) and the tier\n"
+                "  --audit FILE           append one JSON line per run and per cell to FILE\n"
+                "  --max-sessions N       sessions the server holds at once (default 500)\n"
+                "  --max-runs N           one-shot runs at once (default 64)\n"
+                "  --pool N               warm sandboxes kept ready per language\n"
+                "                         (%s; default 2, 0 for none)\n"
+                "\n"
+                "SIGTERM or SIGINT drains and stops; SIGHUP reloads the config.\n"
+                "Exit status: 0 after a clean stop, 1 when the server failed, 125 for bad usage.\n",
+                pooled);
 }
 
 int cli_parse_pool(const char *arg, unsigned *ret) {

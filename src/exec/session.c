@@ -23,38 +23,8 @@
 #include "basic/fd.h"
 #include "basic/limits.h"
 #include "exec/files.h"
+#include "exec/lang.h"
 #include "supervise/supervise.h"
-
-static const unsigned char python_driver[] = {
-#include "runtime-python.h"
-};
-static const unsigned char node_driver[] = {
-#include "runtime-node.h"
-};
-static const unsigned char bash_driver[] = {
-#include "runtime-bash.h"
-};
-
-#define CTL_FD_STR "100" /* WARD_CTL_FD */
-_Static_assert(WARD_CTL_FD == 100, "CTL_FD_STR must name WARD_CTL_FD");
-
-typedef struct driver {
-        const char *language;
-        const unsigned char *code;
-        size_t code_len;
-        const char *code_name;
-        const char *argv[5];
-} driver;
-
-static const driver drivers[] = {
-        {"python",
-         python_driver,
-         sizeof python_driver,
-         "driver.py",
-         {"python3", "-u", "/run/ward/driver.py", CTL_FD_STR, NULL}},
-        {"node", node_driver, sizeof node_driver, "driver.js", {"node", "/run/ward/driver.js", CTL_FD_STR, NULL}},
-        {"bash", bash_driver, sizeof bash_driver, "driver.sh", {"bash", "/run/ward/driver.sh", CTL_FD_STR, NULL}},
-};
 
 /* How long a driver may take to load, and to stop after an interrupt. */
 #define READY_TIMEOUT_MS 20000
@@ -63,7 +33,7 @@ static const driver drivers[] = {
 
 struct session {
         const policy *policy;
-        const driver *drv;
+        const lang *lang; /* with a driver */
         supervise_req req;
         sv *sv;
         result res; /* output and events since the last cell ended */
@@ -77,15 +47,10 @@ struct session {
         bool spent; /* a script ran: only release is left */
 };
 
-static const driver *find_driver(const char *language) {
-        for (size_t i = 0; i < ELEMENTSOF(drivers); i++)
-                if (strcmp(drivers[i].language, language) == 0)
-                        return &drivers[i];
-        if (strcmp(language, "python3") == 0)
-                return &drivers[0];
-        if (strcmp(language, "javascript") == 0 || strcmp(language, "js") == 0)
-                return &drivers[1];
-        return NULL;
+/* A language with a driver (exec/lang.c's table), by any of its names. */
+static const lang *find_driver(const char *language) {
+        const lang *l = lang_find(language);
+        return l && lang_in(l, LANG_SESSION) ? l : NULL;
 }
 
 bool session_language_ok(const char *language) {
@@ -93,7 +58,7 @@ bool session_language_ok(const char *language) {
 }
 
 const char *session_languages(void) {
-        return "python, node, bash";
+        return lang_names_of(LANG_SESSION);
 }
 
 /* What one message from the driver means for the cell in progress. */
@@ -230,10 +195,10 @@ static int launch(session *s, ward_error *err) {
                 return err_set(err, -errno, "socketpair: %s", strerror(errno));
         s->req = (supervise_req){
                 .policy = s->policy,
-                .argv = (char *const *)s->drv->argv,
-                .code = (const char *)s->drv->code,
-                .code_len = s->drv->code_len,
-                .code_name = s->drv->code_name,
+                .argv = (char *const *)s->lang->driver.argv,
+                .code = (const char *)s->lang->driver.code,
+                .code_len = s->lang->driver.code_len,
+                .code_name = s->lang->driver.code_name,
                 .stdin_fd = -1,
                 .stdout_fd = -1,
                 .stderr_fd = -1,
@@ -260,7 +225,7 @@ static int launch(session *s, ward_error *err) {
         while (!c.ready) {
                 uint64_t now = clock_mono_ms();
                 if (!sv_alive(s->sv) || now >= deadline || c.broken) {
-                        r = err_set(err, -EIO, "session: the %s driver %s", s->drv->language,
+                        r = err_set(err, -EIO, "session: the %s driver %s", s->lang->name,
                                     !sv_alive(s->sv) ? "exited before it was ready"
                                     : c.broken       ? "broke the protocol"
                                                      : "was not ready in time");
@@ -273,8 +238,7 @@ static int launch(session *s, ward_error *err) {
                 if (r >= 0 && (pf.revents & (POLLIN | POLLHUP)))
                         r = read_ctl(s, &c);
                 if (r < 0) {
-                        r = err_set(err, r, "session: the %s driver's control socket: %s", s->drv->language,
-                                    strerror(-r));
+                        r = err_set(err, r, "session: the %s driver's control socket: %s", s->lang->name, strerror(-r));
                         cell_state_free(&c);
                         stop(s);
                         return r;
@@ -292,7 +256,7 @@ static int launch(session *s, ward_error *err) {
 }
 
 int session_start(const policy *p, const char *language, session **ret, ward_error *err) {
-        const driver *d = find_driver(language);
+        const lang *d = find_driver(language);
         if (!d)
                 return err_set(err, -EINVAL, "language: unknown '%s' (sessions support %s)", language,
                                session_languages());
@@ -300,7 +264,7 @@ int session_start(const policy *p, const char *language, session **ret, ward_err
         if (!s)
                 return err_set(err, -ENOMEM, "out of memory");
         s->policy = p;
-        s->drv = d;
+        s->lang = d;
         s->ctl = s->home_fd = -1;
         result_init(&s->res, p->output);
         int r = launch(s, err);
@@ -664,7 +628,7 @@ uint64_t session_execution_count(const session *s) {
 }
 
 const char *session_language(const session *s) {
-        return s->drv->language;
+        return s->lang->name;
 }
 
 const policy *session_policy(const session *s) {

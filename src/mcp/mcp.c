@@ -1,5 +1,7 @@
-/* The MCP front of ward's service (see mcp.h): JSON-RPC lines in, frames
- * out.
+/* The MCP front of ward's service (see mcp.h): the protocol loop,
+ * JSON-RPC and the front's state. JSON-RPC lines in, frames out; the tools
+ * and their arguments are mcp-tools.c's, the rendering of answers as tool
+ * results mcp-render.c's.
  *
  * One thread, one poll loop over three fds: the client's stdin (read in
  * 64 KiB pieces and cut into lines, each capped at WARD_MCP_LINE_MAX: a
@@ -12,23 +14,20 @@
  * pending table maps that id back to the JSON-RPC id, the tool and the
  * progress token. notifications/cancelled sends FRAME_CANCEL (the parent
  * stops a run, or has a cell interrupted) and drops the answer when it
- * comes. At the end of stdin
- * every session this client opened is deleted, the answers are waited
- * for (WARD_MCP_END_WAIT_MS at most), and the front returns 0.
+ * comes. At the end of stdin every session this client opened is
+ * deleted, the answers are waited for (WARD_MCP_END_WAIT_MS at most), and
+ * the front returns 0.
  *
- * Arguments are checked here against the same table that tools/list
- * publishes as inputSchema (types, enums, ranges, required and unknown
- * properties: -32602); what they mean and whether the tier allows them is
- * the parent's call, whose refusals come back as tool results with
- * isError, as do runs that failed. */
+ * Arguments that do not match the tools' table are -32602 here; what
+ * they mean and whether the tier allows them is the parent's call, whose
+ * refusals come back as tool results with isError, as do runs that
+ * failed. */
 #include "mcp/mcp.h"
 
 #include <errno.h>
-#include <nettle/base64.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
-#include <math.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,7 +40,9 @@
 #include "basic/clock.h"
 #include "basic/fd.h"
 #include "basic/jsontext.h"
-#include "basic/utf8.h"
+#include "mcp/mcp-internal.h"
+#include "server/ops.h"
+#include "ward-version.h"
 #include "server/frame.h"
 #include "server/front.h"
 
@@ -56,328 +57,13 @@ enum {
         RPC_INTERNAL = -32603,
 };
 
-/* ---- the tools ---- */
-
-enum ptype { P_STRING, P_INTEGER, P_NUMBER, P_FILES };
-
-typedef struct prop {
-        const char *name;
-        enum ptype type;
-        bool required;
-        const char *const *enumv; /* NULL-terminated, or NULL */
-        double min, max;          /* numbers only */
-        const char *desc;
-} prop;
-
-enum tool_id { T_RUN, T_SCREATE, T_EXEC, T_FWRITE, T_FREAD, T_FLIST, T_END, T_MAX };
-
-typedef struct tool {
-        const char *name, *title, *desc;
-        const prop *props;
-        bool summary; /* the policy summary is added to the description */
-        bool read_only, destructive, idempotent;
-} tool;
-
-static const char *const run_languages[] = {"python", "node", "javascript", "bash", "sh", NULL};
-static const char *const session_languages[] = {"python", "node", "javascript", "bash", NULL};
-static const char *const encodings[] = {"utf-8", "base64", NULL};
-
-static const prop run_props[] = {
-        {"language", P_STRING, true, run_languages, 0, 0,
-         "The language of `code`: python (Python 3), node or javascript (Node.js), bash, or sh."},
-        {"code", P_STRING, true, NULL, 0, 0, "The program's source text (at most 16 MiB)."},
-        {"files", P_FILES, false, NULL, 0, 0,
-         "Files written into the sandbox's home directory (/home/user) before the run: each {path, content, "
-         "encoding?}, path relative to /home/user, encoding utf-8 (default) or base64."},
-        {"stdin", P_STRING, false, NULL, 0, 0, "Text given to the program on its standard input (empty by default)."},
-        {"timeout", P_NUMBER, false, NULL, 0.001, 86400,
-         "Wall-time limit in seconds (at most the policy's own limit, which applies when absent)."},
-        {NULL, 0, 0, NULL, 0, 0, NULL},
-};
-static const prop screate_props[] = {
-        {"language", P_STRING, true, session_languages, 0, 0,
-         "The session's interpreter: python (Python 3), node or javascript (Node.js), or bash."},
-        {"idle_timeout", P_NUMBER, false, NULL, 1, 86400,
-         "Seconds without a call after which the session ends by itself (default 600)."},
-        {NULL, 0, 0, NULL, 0, 0, NULL},
-};
-static const prop exec_props[] = {
-        {"session_id", P_STRING, true, NULL, 0, 0, "The id session_create returned (ses_...)."},
-        {"code", P_STRING, true, NULL, 0, 0, "Code to run in the session, like one notebook cell."},
-        {"timeout", P_NUMBER, false, NULL, 0.001, 86400,
-         "Wall-time limit of this cell in seconds (default 30, at most the policy's limit). The session's "
-         "state is kept when the cell is interrupted."},
-        {NULL, 0, 0, NULL, 0, 0, NULL},
-};
-static const prop fwrite_props[] = {
-        {"session_id", P_STRING, true, NULL, 0, 0, "The id session_create returned (ses_...)."},
-        {"path", P_STRING, true, NULL, 0, 0, "Where to write, relative to the session's home (/home/user)."},
-        {"content", P_STRING, true, NULL, 0, 0, "The file's content, as text or base64 (see encoding)."},
-        {"encoding", P_STRING, false, encodings, 0, 0, "How `content` is written: utf-8 text (default) or base64."},
-        {NULL, 0, 0, NULL, 0, 0, NULL},
-};
-static const prop fread_props[] = {
-        {"session_id", P_STRING, true, NULL, 0, 0, "The id session_create returned (ses_...)."},
-        {"path", P_STRING, true, NULL, 0, 0, "The file to read, relative to the session's home (/home/user)."},
-        {NULL, 0, 0, NULL, 0, 0, NULL},
-};
-static const prop flist_props[] = {
-        {"session_id", P_STRING, true, NULL, 0, 0, "The id session_create returned (ses_...)."},
-        {"dir", P_STRING, false, NULL, 0, 0,
-         "A directory relative to the session's home (/home/user); absent: the home itself."},
-        {NULL, 0, 0, NULL, 0, 0, NULL},
-};
-static const prop end_props[] = {
-        {"session_id", P_STRING, true, NULL, 0, 0, "The id of the session to end."},
-        {NULL, 0, 0, NULL, 0, 0, NULL},
-};
-
-static const tool tools[T_MAX] = {
-        [T_RUN] = {"run_code", "Run code in a sandbox",
-                   "Runs a program once in a fresh, isolated Linux sandbox (ward) and returns its stdout, stderr "
-                   "and how it ended. Nothing persists between calls: use session_create for state. The sandbox "
-                   "sees no host file and cannot reach the network.",
-                   run_props, true, false, false, false},
-        [T_SCREATE] = {"session_create", "Open a sandboxed session",
-                       "Starts a persistent interpreter (like a notebook kernel) in an isolated sandbox; its "
-                       "variables and files stay between session_exec calls until session_end, its idle timeout "
-                       "or the end of this MCP connection. Returns session_id.",
-                       screate_props, true, false, false, false},
-        [T_EXEC] = {"session_exec", "Run code in a session",
-                    "Runs code in a session's interpreter, keeping its state (x = 41 in one call, x + 1 in the "
-                    "next gives 42). Returns stdout, stderr, the value of the last expression and rich outputs "
-                    "such as matplotlib charts (as PNG images).",
-                    exec_props, true, false, false, false},
-        [T_FWRITE] = {"session_files_write", "Write a file into a session",
-                      "Writes a file into a session's sandbox, under its home directory (/home/user), replacing "
-                      "a file of that name. Nothing on the host is touched.",
-                      fwrite_props, false, false, false, true},
-        [T_FREAD] = {"session_files_read", "Read a file from a session",
-                     "Reads a file from a session's sandbox (under /home/user): text when it is UTF-8, otherwise "
-                     "an embedded resource with the bytes in base64.",
-                     fread_props, false, true, false, true},
-        [T_FLIST] = {"session_files_list", "List a session's files",
-                     "Lists the files in a directory of a session's sandbox (under /home/user): path, type, "
-                     "size and modification time of each.",
-                     flist_props, false, true, false, true},
-        [T_END] = {"session_end", "End a session",
-                   "Ends a session: its interpreter, processes and files are gone afterwards. Nothing on the "
-                   "host is touched.",
-                   end_props, false, false, true, true},
-};
-
-static json_t *prop_schema(const prop *p) {
-        json_t *s = json_object();
-        switch (p->type) {
-        case P_STRING:
-                json_object_set_new(s, "type", json_string("string"));
-                if (p->enumv) {
-                        json_t *e = json_array();
-                        for (size_t i = 0; p->enumv[i]; i++)
-                                json_array_append_new(e, json_string(p->enumv[i]));
-                        json_object_set_new(s, "enum", e);
-                }
-                break;
-        case P_INTEGER:
-        case P_NUMBER:
-                json_object_set_new(s, "type", json_string(p->type == P_INTEGER ? "integer" : "number"));
-                json_object_set_new(s, p->min > 0 && p->type == P_NUMBER ? "exclusiveMinimum" : "minimum",
-                                    json_real(p->min > 0 && p->type == P_NUMBER ? 0 : p->min));
-                json_object_set_new(s, "maximum", json_real(p->max));
-                break;
-        case P_FILES: {
-                json_t *item =
-                        json_pack("{s:s, s:[s,s], s:b, s:{s:{s:s, s:s}, s:{s:s, s:s}, s:{s:s, s:[s,s], s:s}}}", "type",
-                                  "object", "required", "path", "content", "additionalProperties", 0, "properties",
-                                  "path", "type", "string", "description", "Relative to /home/user.", "content", "type",
-                                  "string", "description", "The file's content, as text or base64.", "encoding", "type",
-                                  "string", "enum", "utf-8", "base64", "description", "utf-8 (default) or base64.");
-                json_object_set_new(s, "type", json_string("array"));
-                json_object_set_new(s, "items", item);
-                json_object_set_new(s, "maxItems", json_integer(256));
-                break;
-        }
-        }
-        json_object_set_new(s, "description", json_string(p->desc));
-        return s;
-}
-
-/* What run_code's structuredContent holds: the result document of
- * `ward run --json` (openapi.json's RunResult), loosely, so that a later
- * field does not break a client that validates it. */
-static json_t *run_output_schema(void) {
-        return json_pack(
-                "{s:s, s:[s,s,s], s:{"
-                "s:{s:s, s:[s,s,s,s,s,s,s,s,s,s,s,s,s], s:s},"
-                "s:{s:[s,s], s:s}, s:{s:[s,s], s:s},"
-                "s:{s:s, s:s}, s:{s:s, s:s}, s:{s:s, s:s},"
-                "s:{s:s, s:s}, s:{s:s, s:[s,s]}, s:{s:s},"
-                "s:{s:s, s:s}, s:{s:s, s:[s,s]}, s:{s:s},"
-                "s:{s:s}, s:{s:s}}}",
-                "type", "object", "required", "status", "stdout", "stderr", "properties",
-                /* status */
-                "status", "type", "string", "enum", "ok", "exit", "signal", "timeout", "cpu_limit", "memory_limit",
-                "pids_limit", "output_limit", "file_size_limit", "disk_limit", "network_limit", "violation", "error",
-                "description",
-                "How the run ended: ok (exit 0), exit (another code), signal, a limit, violation or error.",
-                "exit_code", "type", "integer", "null", "description", "The exit code, when it exited.", "signal",
-                "type", "integer", "null", "description", "The signal that killed it, when one did.", "wall_ms", "type",
-                "integer", "description", "Wall time, ms.", "cpu_ms", "type", "integer", "description", "CPU time, ms.",
-                "memory_peak_bytes", "type", "integer", "description", "Peak memory.",
-                /* streams */
-                "stdout", "type", "string", "description", "Standard output (base64 when stdout_encoding says so).",
-                "stdout_encoding", "type", "string", "enum", "utf-8", "base64", "stdout_truncated", "type", "boolean",
-                "stderr", "type", "string", "description", "Standard error.", "stderr_encoding", "type", "string",
-                "enum", "utf-8", "base64", "stderr_truncated", "type", "boolean",
-                /* the rest */
-                "protections", "type", "array", "events", "type", "array");
-}
-
-static json_t *tool_json(const tool *t, const char *summary) {
-        json_t *props = json_object(), *req = json_array();
-        for (const prop *p = t->props; p->name; p++) {
-                json_object_set_new(props, p->name, prop_schema(p));
-                if (p->required)
-                        json_array_append_new(req, json_string(p->name));
-        }
-        char desc[2048];
-        snprintf(desc, sizeof desc, "%s%s%s", t->desc, t->summary ? " Policy: " : "", t->summary ? summary : "");
-        json_t *j = json_pack("{s:s, s:s, s:s, s:{s:s, s:o, s:o, s:b}, s:{s:s, s:b, s:b, s:b, s:b}}", "name", t->name,
-                              "title", t->title, "description", desc, "inputSchema", "type", "object", "properties",
-                              props, "required", req, "additionalProperties", 0, "annotations", "title", t->title,
-                              "readOnlyHint", t->read_only, "destructiveHint", t->destructive, "idempotentHint",
-                              t->idempotent, "openWorldHint", 0);
-        if (t == &tools[T_RUN])
-                json_object_set_new(j, "outputSchema", run_output_schema());
-        return j;
-}
-
-/* The arguments against the table: -32602's message in *msg when not. */
-static int check_args(const tool *t, const json_t *args, char *msg, size_t len) {
-        const char *key;
-        json_t *v;
-        json_object_foreach((json_t *)args, key, v) {
-                const prop *p = t->props;
-                while (p->name && strcmp(p->name, key) != 0)
-                        p++;
-                if (!p->name) {
-                        snprintf(msg, len, "%s: unknown argument '%s'", t->name, key);
-                        return -EINVAL;
-                }
-        }
-        for (const prop *p = t->props; p->name; p++) {
-                v = json_object_get(args, p->name);
-                if (!v) {
-                        if (p->required) {
-                                snprintf(msg, len, "%s: missing required argument '%s'", t->name, p->name);
-                                return -EINVAL;
-                        }
-                        continue;
-                }
-                switch (p->type) {
-                case P_STRING:
-                        if (!json_is_string(v)) {
-                                snprintf(msg, len, "%s: '%s' must be a string", t->name, p->name);
-                                return -EINVAL;
-                        }
-                        if (p->enumv) {
-                                size_t i = 0;
-                                while (p->enumv[i] && strcmp(p->enumv[i], json_string_value(v)) != 0)
-                                        i++;
-                                if (!p->enumv[i]) {
-                                        snprintf(msg, len, "%s: '%s' must be one of the listed values, not '%.64s'",
-                                                 t->name, p->name, json_string_value(v));
-                                        return -EINVAL;
-                                }
-                        }
-                        break;
-                case P_INTEGER:
-                case P_NUMBER: {
-                        if (!json_is_number(v) || (p->type == P_INTEGER && !json_is_integer(v))) {
-                                snprintf(msg, len, "%s: '%s' must be a number", t->name, p->name);
-                                return -EINVAL;
-                        }
-                        double d = json_number_value(v);
-                        if (!isfinite(d) || d < p->min || d > p->max) {
-                                snprintf(msg, len, "%s: '%s' must be from %g to %g", t->name, p->name, p->min, p->max);
-                                return -EINVAL;
-                        }
-                        break;
-                }
-                case P_FILES: {
-                        if (!json_is_array(v) || json_array_size(v) > 256) {
-                                snprintf(msg, len, "%s: 'files' must be an array of at most 256 files", t->name);
-                                return -EINVAL;
-                        }
-                        size_t i;
-                        json_t *f;
-                        json_array_foreach(v, i, f) {
-                                const char *fk;
-                                json_t *fv;
-                                bool bad = !json_is_object(f) || !json_is_string(json_object_get(f, "path")) ||
-                                           !json_is_string(json_object_get(f, "content"));
-                                if (!bad)
-                                        json_object_foreach(f, fk, fv) {
-                                                if (strcmp(fk, "path") == 0 || strcmp(fk, "content") == 0)
-                                                        continue;
-                                                if (strcmp(fk, "encoding") != 0 || !json_is_string(fv) ||
-                                                    (strcmp(json_string_value(fv), "utf-8") != 0 &&
-                                                     strcmp(json_string_value(fv), "base64") != 0))
-                                                        bad = true;
-                                        }
-                                if (bad) {
-                                        snprintf(msg, len,
-                                                 "%s: files[%zu] must be {path, content, encoding?} with string "
-                                                 "path and content and encoding utf-8 or base64",
-                                                 t->name, i);
-                                        return -EINVAL;
-                                }
-                        }
-                        break;
-                }
-                }
-        }
-        return 0;
-}
-
-/* ---- small codecs ---- */
-
-/* base64, by nettle as everywhere else in ward. */
-static char *base64_encode(const unsigned char *in, size_t len) {
-        char *out = malloc(BASE64_ENCODE_RAW_LENGTH(len) + 1);
-        if (!out)
-                return NULL;
-        base64_encode_raw(out, len, in);
-        out[BASE64_ENCODE_RAW_LENGTH(len)] = '\0';
-        return out;
-}
-
-/* -EINVAL when in is not base64. */
-static int base64_decode(const char *in, size_t len, char **ret, size_t *ret_len) {
-        struct base64_decode_ctx ctx;
-        size_t n = BASE64_DECODE_LENGTH(len);
-        char *out = malloc(n + 1);
-        if (!out)
-                return -ENOMEM;
-        base64_decode_init(&ctx);
-        if (!base64_decode_update(&ctx, &n, (uint8_t *)out, len, in) || !base64_decode_final(&ctx)) {
-                free(out);
-                return -EINVAL;
-        }
-        *ret = out;
-        *ret_len = n;
-        return 0;
-}
-
 /* ---- the front's state ---- */
-
-enum kind { K_RUN, K_SCREATE, K_CELL, K_PUT, K_GET, K_LIST, K_END, K_EOF_END };
 
 typedef struct pending {
         bool used;
         uint64_t fid;   /* the frame id */
         json_t *rpc_id; /* NULL: the front's own request (EOF's session ends) */
-        enum kind kind;
+        enum mcp_kind kind;
         json_t *progress; /* the client's progressToken, or NULL */
         double progress_n;
         bool cancelled;
@@ -513,7 +199,7 @@ static void session_track(const char *sid, bool add) {
 /* Sends one FRAME_REQUEST; the pending entry is filled on success. The
  * parent ends a front that sends a frame over its caps, so that is
  * checked here. */
-static int forward(json_t *msg, const void *blob, size_t blob_len, enum kind kind, const json_t *rpc_id,
+static int forward(json_t *msg, const void *blob, size_t blob_len, enum mcp_kind kind, const json_t *rpc_id,
                    const json_t *progress_token, const char *sid, const char *path, pending **ret) {
         pending *p = NULL;
         for (size_t i = 0; i < WARD_MCP_PENDING_MAX && !p; i++)
@@ -546,127 +232,6 @@ static int forward(json_t *msg, const void *blob, size_t blob_len, enum kind kin
         return 0;
 }
 
-/* ---- answers from the parent, as tool results ---- */
-
-static json_t *text_item(const char *text) {
-        return json_pack("{s:s, s:s}", "type", "text", "text", text);
-}
-
-static json_t *tool_result(json_t *content, json_t *structured, bool is_error) {
-        json_t *r = json_pack("{s:o, s:b}", "content", content, "isError", is_error);
-        if (structured)
-                json_object_set_new(r, "structuredContent", structured);
-        return r;
-}
-
-static void status_words(const json_t *doc, char *out, size_t len) {
-        const char *st = json_string_value(json_object_get(doc, "status"));
-        json_t *code = json_object_get(doc, "exit_code"), *sig = json_object_get(doc, "signal");
-        if (!st)
-                snprintf(out, len, "status: unknown");
-        else if (strcmp(st, "exit") == 0)
-                snprintf(out, len, "status: exit — the program exited with code %" JSON_INTEGER_FORMAT,
-                         json_integer_value(code));
-        else if (strcmp(st, "signal") == 0)
-                snprintf(out, len, "status: signal — the program was killed by signal %" JSON_INTEGER_FORMAT,
-                         json_integer_value(sig));
-        else if (strcmp(st, "timeout") == 0)
-                snprintf(out, len, "status: timeout — the wall-time limit was reached and the program stopped");
-        else if (strcmp(st, "cpu_limit") == 0)
-                snprintf(out, len, "status: cpu_limit — the CPU-time limit was reached");
-        else if (strcmp(st, "memory_limit") == 0)
-                snprintf(out, len, "status: memory_limit — the program ran out of its memory limit");
-        else if (strcmp(st, "pids_limit") == 0)
-                snprintf(out, len, "status: pids_limit — too many processes or threads");
-        else if (strcmp(st, "output_limit") == 0)
-                snprintf(out, len, "status: output_limit — the output cap was reached and the program stopped");
-        else if (strcmp(st, "file_size_limit") == 0 || strcmp(st, "disk_limit") == 0)
-                snprintf(out, len, "status: %s — the program wrote more than the sandbox allows", st);
-        else if (strcmp(st, "violation") == 0)
-                snprintf(out, len, "status: violation — the program was stopped after forbidden system calls");
-        else if (strcmp(st, "error") == 0)
-                snprintf(out, len, "status: error — the code raised an error or the sandbox failed");
-        else if (strcmp(st, "crashed") == 0)
-                snprintf(out, len, "status: crashed — the interpreter died; the session is gone");
-        else if (strcmp(st, "restarted") == 0)
-                snprintf(out, len, "status: restarted — the interpreter died and was restarted; state is lost");
-        else
-                snprintf(out, len, "status: %s", st);
-}
-
-/* stdout or stderr of a result document, as a text item. */
-static void add_stream(json_t *content, const json_t *doc, const char *name) {
-        const char *text = json_string_value(json_object_get(doc, name));
-        if (!text || !text[0])
-                return;
-        char key[32];
-        snprintf(key, sizeof key, "%s_encoding", name);
-        const char *enc = json_string_value(json_object_get(doc, key));
-        snprintf(key, sizeof key, "%s_truncated", name);
-        bool trunc = json_is_true(json_object_get(doc, key));
-        size_t n = strlen(text) + 128;
-        _cleanup_free_ char *s = malloc(n);
-        if (!s)
-                return;
-        if (enc && strcmp(enc, "base64") == 0)
-                snprintf(s, n, "[%s: not UTF-8; base64 in structuredContent.%s]", name, name);
-        else if (strcmp(name, "stdout") == 0)
-                snprintf(s, n, "%s%s", text, trunc ? "\n[stdout truncated]" : "");
-        else
-                snprintf(s, n, "[stderr]\n%s%s", text, trunc ? "\n[stderr truncated]" : "");
-        json_array_append_new(content, text_item(s));
-}
-
-/* results and displays: text/plain as text, image/png as images. */
-static void add_bundles(json_t *content, const json_t *arr, bool text_too) {
-        size_t i;
-        json_t *b;
-        json_array_foreach(arr, i, b) {
-                const char *png = json_string_value(json_object_get(b, "image/png"));
-                if (png) {
-                        json_array_append_new(content, json_pack("{s:s, s:s, s:s}", "type", "image", "mimeType",
-                                                                 "image/png", "data", png));
-                        continue;
-                }
-                const char *svg = json_string_value(json_object_get(b, "image/svg+xml"));
-                const char *plain = json_string_value(json_object_get(b, "text/plain"));
-                if (svg)
-                        json_array_append_new(content, text_item(svg));
-                else if (plain && text_too)
-                        json_array_append_new(content, text_item(plain));
-        }
-}
-
-static json_t *result_doc_answer(json_t *doc, bool cell) {
-        json_t *content = json_array();
-        add_stream(content, doc, "stdout");
-        add_stream(content, doc, "stderr");
-        if (cell) {
-                add_bundles(content, json_object_get(doc, "displays"), true);
-                add_bundles(content, json_object_get(doc, "results"), true);
-                json_t *err = json_object_get(doc, "error");
-                if (json_is_object(err)) {
-                        char text[2048];
-                        snprintf(text, sizeof text, "%s: %s", json_string_value(json_object_get(err, "ename")),
-                                 json_string_value(json_object_get(err, "evalue")));
-                        json_array_append_new(content, text_item(text));
-                }
-        } else {
-                add_bundles(content, json_object_get(doc, "displays"), false);
-                add_bundles(content, json_object_get(doc, "results"), false);
-        }
-        const char *st = json_string_value(json_object_get(doc, "status"));
-        bool ok = st && strcmp(st, "ok") == 0;
-        if (!ok) {
-                char words[256];
-                status_words(doc, words, sizeof words);
-                json_array_append_new(content, text_item(words));
-        }
-        if (json_array_size(content) == 0)
-                json_array_append_new(content, text_item("(no output)"));
-        return tool_result(content, json_incref(doc), !ok);
-}
-
 static void answer(pending *p, const frame *f) {
         json_error_t jerr;
         json_t *m = json_loadb(f->json, f->hdr.json_len, 0, &jerr);
@@ -676,7 +241,7 @@ static void answer(pending *p, const frame *f) {
                 const char *sid = json_string_value(json_object_get(body, "id"));
                 if (sid && (M.eof || !p->rpc_id || p->cancelled)) {
                         /* Nobody will use it: ended now. */
-                        json_t *msg = json_pack("{s:s, s:s}", "op", "session.delete", "session", sid);
+                        json_t *msg = json_pack("{s:s, s:s}", "op", op_name(OP_SESSION_DELETE), "session", sid);
                         if (forward(msg, NULL, 0, K_EOF_END, NULL, NULL, sid, NULL, NULL) < 0)
                                 logf_("ward mcp: cannot end session %s", sid);
                 } else if (sid) {
@@ -696,103 +261,21 @@ static void answer(pending *p, const frame *f) {
                 return;
         }
         if (status >= 400) {
-                json_t *e = json_object_get(body, "error");
-                const char *code = json_string_value(json_object_get(e, "code"));
-                const char *msg = json_string_value(json_object_get(e, "message"));
                 char text[1024];
-                snprintf(text, sizeof text, "ward refused the request (%s, HTTP %d): %s", code ? code : "error",
-                         (int)status, msg ? msg : "no message");
+                json_t *res = mcp_render_refusal(m, text, sizeof text);
                 client_log(3, "%s", text);
-                send_result(p->rpc_id, tool_result(json_pack("[o]", text_item(text)), NULL, true));
+                send_result(p->rpc_id, res);
                 json_decref(m);
                 return;
         }
-        json_t *res = NULL;
-        char text[1024];
-        switch (p->kind) {
-        case K_RUN:
-        case K_CELL:
-                if (!json_is_object(body)) {
-                        send_error(p->rpc_id, RPC_INTERNAL, "ward's server gave no result document");
-                        break;
-                }
-                res = result_doc_answer(body, p->kind == K_CELL);
-                break;
-        case K_SCREATE:
-                snprintf(text, sizeof text,
-                         "Session %s (%s) is open. Use session_exec with this session_id; it ends with "
-                         "session_end, after %" JSON_INTEGER_FORMAT " ms idle, or when this connection closes.",
-                         json_string_value(json_object_get(body, "id")),
-                         json_string_value(json_object_get(body, "language")),
-                         json_integer_value(json_object_get(body, "idle_timeout_ms")));
-                res = tool_result(json_pack("[o]", text_item(text)), json_is_object(body) ? json_incref(body) : NULL,
-                                  false);
-                break;
-        case K_PUT:
-                snprintf(text, sizeof text, "Wrote %" JSON_INTEGER_FORMAT " bytes to %s in session %s.",
-                         json_integer_value(json_object_get(body, "size")), p->path ? p->path : "?", p->session);
-                res = tool_result(json_pack("[o]", text_item(text)), json_is_object(body) ? json_incref(body) : NULL,
-                                  false);
-                break;
-        case K_GET: {
-                const char *ct = json_string_value(json_object_get(m, "content_type"));
-                /* A frame without a blob has blob_len 0. */
-                const char *blob = f->blob ? f->blob : "";
-                size_t blob_len = f->blob ? (size_t)f->hdr.blob_len : 0;
-                json_t *item;
-                if (utf8_valid(blob, blob_len)) {
-                        item = json_pack("{s:s, s:s%}", "type", "text", "text", blob, blob_len);
-                } else {
-                        char *data = base64_encode((const unsigned char *)blob, blob_len);
-                        char uri[8192];
-                        snprintf(uri, sizeof uri, "ward://sessions/%s/files/%s", p->session, p->path ? p->path : "");
-                        item = data ? json_pack("{s:s, s:{s:s, s:s, s:s}}", "type", "resource", "resource", "uri", uri,
-                                                "mimeType", ct && ct[0] ? ct : "application/octet-stream", "blob", data)
-                                    : NULL;
-                        free(data);
-                }
-                if (!item) {
-                        send_error(p->rpc_id, RPC_INTERNAL, "out of memory");
-                        break;
-                }
-                res = tool_result(json_pack("[o]", item), NULL, false);
-                break;
-        }
-        case K_LIST: {
-                json_t *files = json_object_get(body, "files");
-                size_t cap = 64 + json_array_size(files) * 160, n = 0;
-                char *s = malloc(cap);
-                if (!s) {
-                        send_error(p->rpc_id, RPC_INTERNAL, "out of memory");
-                        break;
-                }
-                s[0] = '\0';
-                size_t i;
-                json_t *e;
-                json_array_foreach(files, i, e) {
-                        int k = snprintf(s + n, cap - n, "%-7s %12" JSON_INTEGER_FORMAT "  %.128s\n",
-                                         json_string_value(json_object_get(e, "type")),
-                                         json_integer_value(json_object_get(e, "size")),
-                                         json_string_value(json_object_get(e, "path")));
-                        if (k < 0 || (size_t)k >= cap - n)
-                                break;
-                        n += (size_t)k;
-                }
-                res = tool_result(json_pack("[o]", text_item(n ? s : "(no files)")),
-                                  json_is_object(body) ? json_incref(body) : NULL, false);
-                free(s);
-                break;
-        }
-        case K_END:
-                snprintf(text, sizeof text, "Session %s has ended.", p->session);
-                res = tool_result(json_pack("[o]", text_item(text)), json_is_object(body) ? json_incref(body) : NULL,
-                                  false);
-                break;
-        case K_EOF_END:
-                break;
-        }
+        /* A frame without a blob has blob_len 0. */
+        const char *error = NULL;
+        json_t *res = mcp_render_answer(p->kind, m, f->blob ? f->blob : "", f->blob ? (size_t)f->hdr.blob_len : 0,
+                                        p->session, p->path, &error);
         if (res)
                 send_result(p->rpc_id, res);
+        else if (error)
+                send_error(p->rpc_id, RPC_INTERNAL, "%s", error);
         json_decref(m);
 }
 
@@ -820,21 +303,6 @@ static void parent_frame(frame *f) {
 
 /* ---- requests from the client ---- */
 
-static char *duration_ms(double seconds, char *buf, size_t len) {
-        /* Rounded up (no libm): the range was checked, 0.001 to 86400. */
-        double d = seconds * 1000.0;
-        unsigned long long ms = (unsigned long long)d;
-        if ((double)ms < d)
-                ms++;
-        snprintf(buf, len, "%llums", ms < 1 ? 1 : ms);
-        return buf;
-}
-
-static const char *language_of(const json_t *args) {
-        const char *l = json_string_value(json_object_get(args, "language"));
-        return l && strcmp(l, "javascript") == 0 ? "node" : l;
-}
-
 static void tools_call(const json_t *id, const json_t *params) {
         const char *name = json_string_value(json_object_get(params, "name"));
         json_t *args = json_object_get(params, "arguments");
@@ -846,19 +314,16 @@ static void tools_call(const json_t *id, const json_t *params) {
                 send_error(id, RPC_INVALID_PARAMS, "tools/call: params.arguments must be an object");
                 return;
         }
+        const mcp_tool *t = mcp_tool_find(name);
+        if (!t) {
+                send_error(id, RPC_INVALID_PARAMS, "unknown tool '%.64s'", name);
+                return;
+        }
         json_t *empty = json_object();
         if (!args)
                 args = empty;
-        size_t t = 0;
-        while (t < T_MAX && strcmp(tools[t].name, name) != 0)
-                t++;
         char msg[512];
-        if (t == T_MAX) {
-                send_error(id, RPC_INVALID_PARAMS, "unknown tool '%.64s'", name);
-                json_decref(empty);
-                return;
-        }
-        if (check_args(&tools[t], args, msg, sizeof msg) < 0) {
+        if (mcp_check_args(t, args, msg, sizeof msg) < 0) {
                 send_error(id, RPC_INVALID_PARAMS, "%s", msg);
                 json_decref(empty);
                 return;
@@ -867,113 +332,32 @@ static void tools_call(const json_t *id, const json_t *params) {
         if (token && !json_is_string(token) && !json_is_integer(token))
                 token = NULL;
         const char *sid = json_string_value(json_object_get(args, "session_id"));
-        if (sid && (strlen(sid) == 0 || strlen(sid) > WARD_API_SESSION_ID_MAX ||
-                    strspn(sid, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(sid))) {
-                send_result(id, tool_result(json_pack("[o]", text_item("no such session (a session id is ses_ and "
-                                                                       "hex digits, as session_create returned)")),
-                                            NULL, true));
+        if (sid && !mcp_session_id_ok(sid)) {
+                send_result(id, mcp_tool_result(json_pack("[o]", mcp_text_item("no such session (a session id is ses_ "
+                                                                               "and hex digits, as session_create "
+                                                                               "returned)")),
+                                                NULL, true));
                 json_decref(empty);
                 return;
         }
-        json_t *req = NULL;
-        char *blob = NULL; /* freed explicitly, once sent */
-        size_t blob_len = 0;
-        const char *path = NULL;
-        enum kind kind = K_RUN;
-        char dur[64];
-        json_t *timeout = json_object_get(args, "timeout");
-        bool stream = token != NULL;
-        switch ((enum tool_id)t) {
-        case T_RUN: {
-                json_t *body =
-                        json_pack("{s:s, s:O}", "language", language_of(args), "code", json_object_get(args, "code"));
-                if (json_object_get(args, "files"))
-                        json_object_set(body, "files", json_object_get(args, "files"));
-                if (json_object_get(args, "stdin"))
-                        json_object_set(body, "stdin", json_object_get(args, "stdin"));
-                if (timeout)
-                        json_object_set_new(body, "limits",
-                                            json_pack("{s:s}", "wall_time",
-                                                      duration_ms(json_number_value(timeout), dur, sizeof dur)));
-                req = json_pack("{s:s, s:b, s:o}", "op", "run", "stream", stream, "body", body);
-                kind = K_RUN;
-                break;
-        }
-        case T_SCREATE: {
-                json_t *body = json_pack("{s:s}", "language", language_of(args));
-                json_t *idle = json_object_get(args, "idle_timeout");
-                if (idle)
-                        json_object_set_new(body, "idle_timeout",
-                                            json_string(duration_ms(json_number_value(idle), dur, sizeof dur)));
-                req = json_pack("{s:s, s:o}", "op", "session.create", "body", body);
-                kind = K_SCREATE;
-                break;
-        }
-        case T_EXEC: {
-                json_t *body = json_pack("{s:O}", "code", json_object_get(args, "code"));
-                if (timeout)
-                        json_object_set_new(body, "timeout",
-                                            json_string(duration_ms(json_number_value(timeout), dur, sizeof dur)));
-                req = json_pack("{s:s, s:s, s:b, s:o}", "op", "cell", "session", sid, "stream", stream, "body", body);
-                kind = K_CELL;
-                break;
-        }
-        case T_FWRITE: {
-                const char *enc = json_string_value(json_object_get(args, "encoding"));
-                json_t *content = json_object_get(args, "content");
-                path = json_string_value(json_object_get(args, "path"));
-                if (enc && strcmp(enc, "base64") == 0) {
-                        if (base64_decode(json_string_value(content), json_string_length(content), &blob, &blob_len) <
-                            0) {
-                                send_error(id, RPC_INVALID_PARAMS, "session_files_write: content is not valid base64");
-                                json_decref(empty);
-                                return;
-                        }
-                } else {
-                        blob_len = json_string_length(content);
-                        blob = malloc(blob_len + 1);
-                        if (blob)
-                                memcpy(blob, json_string_value(content), blob_len);
-                }
-                if (!blob) {
+        mcp_request rq;
+        int r = mcp_tool_request(t, args, token != NULL, &rq, msg, sizeof msg);
+        if (r < 0) {
+                if (r == -EINVAL)
+                        send_error(id, RPC_INVALID_PARAMS, "%s", msg);
+                else
                         send_error(id, RPC_INTERNAL, "out of memory");
-                        json_decref(empty);
-                        return;
-                }
-                req = json_pack("{s:s, s:s, s:s}", "op", "file.put", "session", sid, "path", path);
-                kind = K_PUT;
-                break;
-        }
-        case T_FREAD:
-                path = json_string_value(json_object_get(args, "path"));
-                req = json_pack("{s:s, s:s, s:s}", "op", "file.get", "session", sid, "path", path);
-                kind = K_GET;
-                break;
-        case T_FLIST: {
-                const char *dir = json_string_value(json_object_get(args, "dir"));
-                req = json_pack("{s:s, s:s, s:s?}", "op", "file.list", "session", sid, "dir", dir);
-                kind = K_LIST;
-                break;
-        }
-        case T_END:
-                req = json_pack("{s:s, s:s}", "op", "session.delete", "session", sid);
-                kind = K_END;
-                break;
-        case T_MAX:
-                break;
-        }
-        json_decref(empty);
-        if (!req) {
-                free(blob);
-                send_error(id, RPC_INTERNAL, "out of memory");
+                json_decref(empty);
                 return;
         }
         pending *p = NULL;
-        int r = forward(req, blob, blob_len, kind, id, token, sid, path, &p);
-        free(blob);
+        r = forward(rq.msg, rq.blob, rq.blob_len, rq.kind, id, token, rq.sid, rq.path, &p);
+        free(rq.blob);
+        json_decref(empty); /* rq.sid and rq.path are copied by now */
         if (r == -EMSGSIZE || r == -EFBIG) {
-                send_result(id, tool_result(json_pack("[o]", text_item("the request is larger than ward accepts")),
-                                            NULL, true));
+                send_result(id, mcp_tool_result(json_pack("[o]", mcp_text_item("the request is larger than ward "
+                                                                               "accepts")),
+                                                NULL, true));
                 return;
         }
         if (r == -EBUSY) {
@@ -986,7 +370,7 @@ static void tools_call(const json_t *id, const json_t *params) {
                 M.eof = true;
                 return;
         }
-        client_log(0, "%s: sent", tools[t].name);
+        client_log(0, "%s: sent", mcp_tool_name(t));
         progress(p, "started");
 }
 
@@ -1021,7 +405,7 @@ static void initialize(const json_t *id, const json_t *params) {
         M.initialized = true;
         send_result(id, json_pack("{s:s, s:{s:{s:b}, s:{}}, s:{s:s, s:s, s:s}, s:s}", "protocolVersion", v,
                                   "capabilities", "tools", "listChanged", 0, "logging", "serverInfo", "name", "ward",
-                                  "title", "ward sandbox", "version", "0.1.0", "instructions", instructions));
+                                  "title", "ward sandbox", "version", WARD_VERSION, "instructions", instructions));
 }
 
 static void handle_message(const char *line, size_t len) {
@@ -1066,10 +450,7 @@ static void handle_message(const char *line, size_t len) {
         } else if (!M.initialized) {
                 send_error(id, RPC_INVALID_REQUEST, "'%.64s' before initialize: send initialize first", method);
         } else if (strcmp(method, "tools/list") == 0) {
-                json_t *arr = json_array();
-                for (size_t i = 0; i < T_MAX; i++)
-                        json_array_append_new(arr, tool_json(&tools[i], M.ctx->summary));
-                send_result(id, json_pack("{s:o}", "tools", arr));
+                send_result(id, json_pack("{s:o}", "tools", mcp_tools_json(M.ctx->summary)));
         } else if (strcmp(method, "tools/call") == 0) {
                 tools_call(id, params);
         } else if (strcmp(method, "logging/setLevel") == 0) {
@@ -1172,7 +553,7 @@ static void end_all(void) {
         for (size_t i = 0; i < WARD_MCP_SESSIONS_MAX; i++) {
                 if (!M.sessions[i][0])
                         continue;
-                json_t *msg = json_pack("{s:s, s:s}", "op", "session.delete", "session", M.sessions[i]);
+                json_t *msg = json_pack("{s:s, s:s}", "op", op_name(OP_SESSION_DELETE), "session", M.sessions[i]);
                 if (forward(msg, NULL, 0, K_EOF_END, NULL, NULL, M.sessions[i], NULL, NULL) < 0)
                         logf_("ward mcp: cannot end session %s", M.sessions[i]);
         }

@@ -364,3 +364,30 @@ void op_health(server *s, const op_request *r, tenant *t) {
         (void)t; /* public: asked before any token */
         (void)reply_json(s->front_fd, r->id, 200, json_pack("{s:s}", "status", s->draining ? "draining" : "ok"));
 }
+
+/* Each operation's handler, by the enum ops.c's table admits it under. */
+typedef void (*op_handler)(server *s, const op_request *r, tenant *t);
+static const op_handler handlers[OP__COUNT] = {
+        [OP_HEALTH] = op_health,
+        [OP_METRICS] = op_metrics,
+        [OP_RUN] = op_run,
+        [OP_SESSION_CREATE] = op_session_create,
+        [OP_SESSION_LIST] = op_session_list,
+        [OP_SESSION_GET] = op_session_get,
+        [OP_SESSION_DELETE] = op_session_delete,
+        [OP_CELL] = op_session_forward,
+        [OP_FILE_PUT] = op_session_forward,
+        [OP_FILE_GET] = op_session_forward,
+        [OP_FILE_DELETE] = op_session_forward,
+        [OP_FILE_LIST] = op_session_forward,
+};
+
+void op_dispatch(server *s, const op_request *r, tenant *t) {
+        /* r->op comes from op_request_parse: below OP__COUNT, and every
+         * operation has its row above (a missing one is answered, not
+         * called). */
+        if (r->op < OP__COUNT && handlers[r->op])
+                handlers[r->op](s, r, t);
+        else
+                (void)reply_error(s->front_fd, r->id, 500, "internal", NULL, 0, "operation without a handler");
+}

@@ -2,10 +2,12 @@
  *
  * One row per operation: its wire name, the fields it may and must carry,
  * whether a blob may follow, whether it is answered without a tenant or
- * while the server drains, and its handler (server/handlers.c). One row
- * per field: its JSON type and bounds. op_request_parse() holds a frame
- * to both tables before any handler sees it, so that a handler reads
- * typed, bounded fields and nothing the table did not name. */
+ * while the server drains. One row per field: its JSON type and bounds.
+ * op_request_parse() holds a frame to both tables before any handler sees
+ * it, so that a handler reads typed, bounded fields and nothing the table
+ * did not name. The handlers are indexed by the same enum in
+ * server/handlers.c: this file is also linked into the fronts (which name
+ * operations with op_name()) and the unit tests, which have no handlers. */
 #include "server/ops.h"
 
 #include <errno.h>
@@ -16,7 +18,6 @@
 #include "basic/jsontext.h"
 #include "basic/limits.h"
 #include "basic/utf8.h"
-#include "server/server.h"
 
 enum {
         F_TOKEN = 1u << 0,
@@ -31,32 +32,26 @@ enum {
  * address and whether it reads a stream. */
 #define F_ANY (F_TOKEN | F_PEER | F_STREAM)
 
-typedef void (*op_handler)(server *s, const op_request *r, tenant *t);
-
 static const struct op_def {
         const char *name;
-        op_handler handler;
         unsigned may;  /* fields it may carry, besides "op" */
         unsigned must; /* fields it must carry */
         bool blob;     /* bytes may follow the JSON */
         bool is_public;
         bool while_draining;
 } ops[OP__COUNT] = {
-        [OP_HEALTH] = {"health", op_health, F_ANY, 0, false, true, true},
-        [OP_METRICS] = {"metrics", op_metrics, F_ANY, 0, false, false, true},
-        [OP_RUN] = {"run", op_run, F_ANY | F_BODY, F_BODY, false, false, false},
-        [OP_SESSION_CREATE] = {"session.create", op_session_create, F_ANY | F_BODY, 0, false, false, false},
-        [OP_SESSION_LIST] = {"session.list", op_session_list, F_ANY, 0, false, false, false},
-        [OP_SESSION_GET] = {"session.get", op_session_get, F_ANY | F_SESSION, F_SESSION, false, false, false},
-        [OP_SESSION_DELETE] = {"session.delete", op_session_delete, F_ANY | F_SESSION, F_SESSION, false, false, false},
-        [OP_CELL] = {"cell", op_session_forward, F_ANY | F_SESSION | F_BODY, F_SESSION | F_BODY, false, false, false},
-        [OP_FILE_PUT] = {"file.put", op_session_forward, F_ANY | F_SESSION | F_PATH, F_SESSION | F_PATH, true, false,
-                         false},
-        [OP_FILE_GET] = {"file.get", op_session_forward, F_ANY | F_SESSION | F_PATH, F_SESSION | F_PATH, false, false,
-                         false},
-        [OP_FILE_DELETE] = {"file.delete", op_session_forward, F_ANY | F_SESSION | F_PATH, F_SESSION | F_PATH, false,
-                            false, false},
-        [OP_FILE_LIST] = {"file.list", op_session_forward, F_ANY | F_SESSION | F_DIR, F_SESSION, false, false, false},
+        [OP_HEALTH] = {"health", F_ANY, 0, false, true, true},
+        [OP_METRICS] = {"metrics", F_ANY, 0, false, false, true},
+        [OP_RUN] = {"run", F_ANY | F_BODY, F_BODY, false, false, false},
+        [OP_SESSION_CREATE] = {"session.create", F_ANY | F_BODY, 0, false, false, false},
+        [OP_SESSION_LIST] = {"session.list", F_ANY, 0, false, false, false},
+        [OP_SESSION_GET] = {"session.get", F_ANY | F_SESSION, F_SESSION, false, false, false},
+        [OP_SESSION_DELETE] = {"session.delete", F_ANY | F_SESSION, F_SESSION, false, false, false},
+        [OP_CELL] = {"cell", F_ANY | F_SESSION | F_BODY, F_SESSION | F_BODY, false, false, false},
+        [OP_FILE_PUT] = {"file.put", F_ANY | F_SESSION | F_PATH, F_SESSION | F_PATH, true, false, false},
+        [OP_FILE_GET] = {"file.get", F_ANY | F_SESSION | F_PATH, F_SESSION | F_PATH, false, false, false},
+        [OP_FILE_DELETE] = {"file.delete", F_ANY | F_SESSION | F_PATH, F_SESSION | F_PATH, false, false, false},
+        [OP_FILE_LIST] = {"file.list", F_ANY | F_SESSION | F_DIR, F_SESSION, false, false, false},
 };
 
 typedef enum { T_STRING, T_BOOL, T_OBJECT } field_type;
@@ -197,8 +192,4 @@ int op_request_parse(const frame *f, op_request *ret, ward_error *err) {
 void op_request_free(op_request *r) {
         json_decref(r->doc);
         r->doc = NULL;
-}
-
-void op_dispatch(server *s, const op_request *r, tenant *t) {
-        ops[r->op].handler(s, r, t);
 }

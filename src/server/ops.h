@@ -6,7 +6,7 @@
  * The front is unprivileged and parses what clients send, so the parent
  * trusts nothing in it: ops.c holds one row per operation with the
  * fields it may carry, their types and bounds, whether it needs a tenant
- * and a blob, and its handler. A frame with an unknown operation, an
+ * and a blob; handlers.c holds its handler under the same enum. A frame with an unknown operation, an
  * unknown field or a field out of bounds is refused (and said on stderr),
  * never silently ignored. The fronts name operations with op_name(), so
  * that the wire names are written once. */
@@ -70,11 +70,6 @@ void op_request_free(op_request *r);
 bool op_is_public(op_id op);
 /* Whether the operation may still be asked while the server drains. */
 bool op_while_draining(op_id op);
-
-struct server;
-struct tenant;
-/* Runs the operation's handler (server/handlers.c). */
-void op_dispatch(struct server *s, const op_request *r, struct tenant *t);
 
 /* A session id as ward hands them out and every face accepts them:
  * 1 to WARD_API_SESSION_ID_MAX bytes of [A-Za-z0-9_-]. */

@@ -6,10 +6,9 @@
 
 #include "basic/cleanup.h"
 #include "basic/clock.h"
+#include "exec/lang.h"
 #include "server/host.h"
 #include "server/server.h"
-
-static const char *const pool_languages[] = {"python", "node", "bash"};
 
 /* Pool sandboxes ready for work (warm) or still starting. A taken one is
  * neither: it is a run or a session from then on (its kind changes). */
@@ -46,16 +45,15 @@ static int pool_host_main(int fd, void *arg) {
 void pool_refill(server *s) {
         if (s->draining)
                 return;
-        for (size_t l = 0; l < ELEMENTSOF(pool_languages); l++) {
+        for (size_t l = 0; lang_pooled(l); l++) {
                 if (clock_mono_ms() < s->pool_backoff_until[l])
                         continue;
-                for (size_t have = pool_size(s, pool_languages[l]); have < s->o->pool; have++) {
-                        pool_arg a = {
-                                .pool_policy = &s->pool_policy, .tier = &s->cfg.tier, .language = pool_languages[l]};
+                for (size_t have = pool_size(s, lang_pooled(l)); have < s->o->pool; have++) {
+                        pool_arg a = {.pool_policy = &s->pool_policy, .tier = &s->cfg.tier, .language = lang_pooled(l)};
                         host *h = host_spawn(s, HOST_POOL, "", pool_host_main, &a);
                         if (!h)
                                 break;
-                        snprintf(h->language, sizeof h->language, "%s", pool_languages[l]);
+                        snprintf(h->language, sizeof h->language, "%s", lang_pooled(l));
                         h->started_mono_ms = clock_mono_ms();
                 }
         }
@@ -67,8 +65,8 @@ void pool_refill(server *s) {
  * when a language is down to a quarter of its warm sandboxes. */
 void pool_schedule_refill(server *s) {
         s->refill_at = clock_mono_ms() + POOL_REFILL_DELAY_MS;
-        for (size_t l = 0; l < ELEMENTSOF(pool_languages); l++)
-                if (pool_size(s, pool_languages[l]) * 4 < s->o->pool)
+        for (size_t l = 0; lang_pooled(l); l++)
+                if (pool_size(s, lang_pooled(l)) * 4 < s->o->pool)
                         s->refill_at = clock_mono_ms();
 }
 
@@ -86,7 +84,7 @@ host *pool_take(server *s, const char *language) {
 }
 
 void pool_start_failed(server *s, const char *language) {
-        for (size_t l = 0; l < ELEMENTSOF(pool_languages); l++)
-                if (strcmp(language, pool_languages[l]) == 0)
+        for (size_t l = 0; lang_pooled(l); l++)
+                if (strcmp(language, lang_pooled(l)) == 0)
                         s->pool_backoff_until[l] = clock_mono_ms() + 10000;
 }

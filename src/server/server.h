@@ -13,6 +13,7 @@
 
 #include "basic/digest.h"
 #include "basic/error.h"
+#include "exec/lang.h"
 #include "policy/policy.h"
 #include "server/frame.h"
 #include "server/ops.h"
@@ -82,8 +83,8 @@ typedef struct server {
         size_t n_hosts, cap_hosts;
         bool draining;
         policy pool_policy;
-        uint64_t pool_backoff_until[8]; /* per pool language: its warm sandboxes fail to start */
-        uint64_t refill_at;             /* when to top the pool up (0: no need known) */
+        uint64_t pool_backoff_until[LANG_MAX]; /* per pooled language: its warm sandboxes fail to start */
+        uint64_t refill_at;                    /* when to top the pool up (0: no need known) */
         /* metrics */
         uint64_t pool_hits, pool_misses;
         uint64_t runs_total, runs_failed, sessions_total, cells_total, requests_total, rejected_total;
@@ -120,6 +121,8 @@ size_t pool_count(const server *s, bool warm);
 void pool_start_failed(server *s, const char *language);
 
 /* handlers.c: the operations (their rows are in ops.c). */
+/* Runs the request's handler. */
+void op_dispatch(server *s, const op_request *r, tenant *t);
 void op_health(server *s, const op_request *r, tenant *t);
 void op_metrics(server *s, const op_request *r, tenant *t);
 void op_run(server *s, const op_request *r, tenant *t);

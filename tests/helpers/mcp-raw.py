@@ -70,6 +70,17 @@ class Server:
             if m.get("id") == rid and "method" not in m:
                 return m
 
+    def call(self, rid, tool, args, timeout=60):
+        """tools/call: the whole answer to it."""
+        self.send({"jsonrpc": "2.0", "id": rid, "method": "tools/call",
+                   "params": {"name": tool, "arguments": args}})
+        return self.answer(rid, timeout=timeout)
+
+
+def texts(r):
+    """The text items of a tool result."""
+    return [c.get("text", "") for c in r.get("content", [])]
+
 
 def expect_error(m, code, what):
     err = m.get("error") or {}
@@ -159,18 +170,25 @@ def main():
         if t.get("annotations", {}).get("openWorldHint") is not False:
             fail("%s: openWorldHint" % t["name"])
 
-    # A run that works and one that fails: a result with isError.
-    s.send({"jsonrpc": "2.0", "id": 13, "method": "tools/call",
-            "params": {"name": "run_code", "arguments": {"language": "python", "code": "print(6 * 7)"}}})
-    r = s.answer(13, timeout=60).get("result", {})
-    if r.get("isError") is not False or r.get("structuredContent", {}).get("stdout") != "42\n":
-        fail("run_code: %s" % json.dumps(r)[:300])
-    s.send({"jsonrpc": "2.0", "id": 14, "method": "tools/call",
-            "params": {"name": "run_code", "arguments": {"language": "bash", "code": "echo oops >&2; exit 4"}}})
-    r = s.answer(14, timeout=60).get("result", {})
-    text = " ".join(c.get("text", "") for c in r.get("content", []))
-    if r.get("isError") is not True or "oops" not in text or "code 4" not in text:
+    # Runs that work, in python and in javascript (node, by exec/lang.c's
+    # table), and one that fails: a result with isError.
+    for rid, lang, code in [(13, "python", "print(6 * 7)"), (31, "javascript", "console.log(6 * 7)")]:
+        r = s.call(rid, "run_code", {"language": lang, "code": code}).get("result", {})
+        if r.get("isError") is not False or r.get("structuredContent", {}).get("stdout") != "42\n":
+            fail("run_code in %s: %s" % (lang, json.dumps(r)[:300]))
+    r = s.call(14, "run_code", {"language": "bash", "code": "echo oops >&2; exit 4"}).get("result", {})
+    if r.get("isError") is not True or "oops" not in " ".join(texts(r)):
         fail("failing run: %s" % json.dumps(r)[:300])
+    # How a run ended, in the words every face uses (src/service/status.c).
+    if "exit: the program exited with code 4" not in texts(r):
+        fail("failing run: no status sentence: %s" % json.dumps(r)[:300])
+    r = s.call(30, "run_code", {"language": "python", "code": "while True: pass", "timeout": 0.5}).get("result", {})
+    if (r.get("isError") is not True or r.get("structuredContent", {}).get("status") != "timeout" or
+            "timeout: the wall-time limit ended the run" not in texts(r)):
+        fail("run past its timeout: %s" % json.dumps(r)[:300])
+    # js is a spelling ward knows but does not list; sh has no session.
+    expect_error(s.call(32, "run_code", {"language": "js", "code": "1"}), -32602, "language js")
+    expect_error(s.call(33, "session_create", {"language": "sh"}), -32602, "a session in sh")
 
     # A session, left open: the end of stdin must end it.
     s.send({"jsonrpc": "2.0", "id": 15, "method": "tools/call",

@@ -2,7 +2,9 @@
 # ward mcp from outside, in raw JSON-RPC over its pipes (the checks are in
 # tests/helpers/mcp-raw.py): errors -32700, -32600, -32601, -32602 with the
 # server still answering, an oversized line skipped, a request before
-# initialize refused, runs and a session, only JSON-RPC on stdout, and exit
+# initialize refused, runs (with the sentence for how each ended, and the
+# languages of exec/lang.c: javascript listed, js not, no session in sh)
+# and a session, only JSON-RPC on stdout, and exit
 # status 0 at the end of stdin with nothing left behind: no process it
 # started, no ward-* process or cgroup of ours, no mount.
 source "$(dirname "$0")/../helpers/lib.sh"
