@@ -264,7 +264,7 @@ static enum MHD_Result answer(request *q) {
         (void)MHD_set_connection_option(q->conn, MHD_CONNECTION_OPTION_TIMEOUT, 0u);
         frame f;
         int why = 0;
-        enum front_wait w = front_wait(q, &f, &why);
+        enum front_wait_result w = front_wait(q, &f, &why);
         if (w == WAIT_CLIENT_GONE) {
                 front_abandon(q);
                 return MHD_NO; /* nobody to answer */

@@ -72,7 +72,8 @@ typedef struct front_route {
  * raw value of the query argument "dir" (NULL when absent). Fills *ret, or
  * sets err: not_found (no such route or session), method_not_allowed
  * (with the URL's methods in ret_allow, for the Allow header),
- * invalid_request (a bad path), unavailable (out of memory). */
+ * invalid_request (a bad path), unavailable (out of memory); *ret is
+ * then left alone. */
 int front_route_match(const char *url, const char *method, const char *dir_query, front_route *ret,
                       char ret_allow[FRONT_ALLOW_MAX], ward_error *err);
 /* Frees what a route holds; the route may be all zero. */
@@ -161,11 +162,11 @@ typedef struct request {
  * parent and registers q for the answer. */
 int front_forward(request *q, const char *json, size_t json_len, ward_error *err);
 
-enum front_wait { WAIT_FRAME, WAIT_FAILED, WAIT_CLIENT_GONE, WAIT_TIMEOUT };
+enum front_wait_result { WAIT_FRAME, WAIT_FAILED, WAIT_CLIENT_GONE, WAIT_TIMEOUT };
 
 /* Waits for the next frame for q, the client's going away, or the reply
  * deadline. WAIT_FAILED: *ret_why says why no frame will come. */
-enum front_wait front_wait(request *q, frame *ret, int *ret_why);
+enum front_wait_result front_wait(request *q, frame *ret, int *ret_why);
 
 /* The request is over for the front (client gone, answer given up): the
  * parent hears of it if it still works on it. */

@@ -148,7 +148,7 @@ void front_abandon(request *q) {
 
 /* Waits for the next frame for q, the client's going away, or the
  * deadline. */
-enum front_wait front_wait(request *q, frame *ret, int *ret_why) {
+enum front_wait_result front_wait(request *q, frame *ret, int *ret_why) {
         uint64_t deadline = clock_mono_ms() + (uint64_t)front.o.reply_timeout_s * 1000;
         for (;;) {
                 pthread_mutex_lock(&front.lock);
