@@ -1,5 +1,5 @@
 #!/bin/bash
-# ward serve's HTTP front (src/server/front.c), behind a fake parent
+# ward serve's HTTP front (src/server/front*.c), behind a fake parent
 # (tests/helpers/fake-parent.c) that echoes each request frame back: every
 # route maps to its op and fields, tokens are taken or refused, errors
 # carry the JSON error body, bodies are capped, files go through byte for
