@@ -102,36 +102,15 @@ static int apply_limits(const json_t *limits, const policy *tier, policy *p, con
                 if (policy_set(p, key, text, &werr) < 0)
                         return fail(e, 400, "invalid_field", field, "%s: %s", field, werr.msg);
         }
-        static const struct {
-                const char *name;
-                size_t off;
-        } caps[] = {
-                {"memory", offsetof(policy, memory)},          {"cpu_time", offsetof(policy, cpu_time_ms)},
-                {"wall_time", offsetof(policy, wall_time_ms)}, {"pids", offsetof(policy, pids)},
-                {"file_size", offsetof(policy, file_size)},    {"disk", offsetof(policy, disk)},
-                {"output", offsetof(policy, output)},
-        };
-        for (size_t i = 0; i < ELEMENTSOF(caps); i++) {
-                uint64_t want = *(const uint64_t *)((const char *)p + caps[i].off);
-                uint64_t most = *(const uint64_t *)((const char *)tier + caps[i].off);
-                if (want > most) {
-                        char field[64];
-                        snprintf(field, sizeof field, "limits.%s", caps[i].name);
-                        return fail(e, 403, "over_tier", field, "%s: above what this tenant's tier allows", field);
-                }
-        }
+        ward_error werr = {0};
+        if (policy_within_tier(p, tier, &werr) < 0)
+                return fail(e, 403, "over_tier", werr.field, "%s", werr.msg);
         return 0;
 }
 
 int request_copy_policy(const policy *tier, policy *ret, req_error *e) {
-        policy *p = ret;
-        json_t *j = policy_to_json(tier);
-        _cleanup_free_ char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-        json_decref(j);
-        policy_init_default(p);
-        ward_error werr = {0};
-        if (!text || policy_apply_json(p, text, strlen(text), "tier", &werr) < 0)
-                return fail(e, 500, "internal", NULL, "tier: %s", text ? werr.msg : "out of memory");
+        if (policy_copy(tier, ret) < 0)
+                return fail(e, 500, "internal", NULL, "tier: out of memory");
         return 0;
 }
 
