@@ -131,22 +131,123 @@ static void validate_checks_the_host(void **state) {
         policy_free(&p);
 }
 
+/* The SHA-256 of the canonical JSON of the policy that json gives. */
+static void digest_of(const char *json, char out[DIGEST_HEX_LEN]) {
+        policy p;
+        ward_error err = {0};
+        policy_init_default(&p);
+        if (apply(&p, json, &err) < 0)
+                fail_msg("%s: %s", json, err.msg);
+        assert_int_equal(policy_digest(&p, out), 0);
+        assert_int_equal(strlen(out), 64);
+        policy_free(&p);
+}
+
 static void digest_is_stable(void **state) {
         (void)state;
+        char d[DIGEST_HEX_LEN], other[DIGEST_HEX_LEN];
+        /* One policy, written with its keys in another order at every
+         * level, and its env, hosts and allow_without in another order:
+         * none of that is part of its meaning. */
+        static const char *const same[] = {
+                "{\"name\":\"t\",\"limits\":{\"memory\":\"128M\",\"pids\":10,\"wall_time\":\"2s\"},"
+                "\"env\":{\"A\":\"1\",\"B\":\"2\"},\"allow_without\":[\"cgroups\",\"landlock\"],"
+                "\"network\":{\"mode\":\"allowlist\",\"allow\":[\"a.test:443\"],\"hosts\":{\"a.test\":\"10.0.0.1\","
+                "\"b.test\":\"10.0.0.2\"},\"max_connections\":4},"
+                "\"mounts\":[{\"source\":\"/usr\",\"target\":\"/opt/u\",\"mode\":\"ro\"}]}",
+                "{\"mounts\":[{\"mode\":\"ro\",\"target\":\"/opt/u\",\"source\":\"/usr\"}],"
+                "\"network\":{\"max_connections\":4,\"hosts\":{\"b.test\":\"10.0.0.2\",\"a.test\":\"10.0.0.1\"},"
+                "\"allow\":[\"a.test:443\"],\"mode\":\"allowlist\"},"
+                "\"allow_without\":[\"landlock\",\"cgroups\"],\"env\":{\"B\":\"2\",\"A\":\"1\"},"
+                "\"limits\":{\"wall_time\":\"2000ms\",\"pids\":10,\"memory\":\"128M\"},\"name\":\"t\"}",
+                /* The same values spelled otherwise, and the defaults said. */
+                "{\"version\":1,\"limits\":{\"memory\":134217728,\"pids\":\"10\",\"wall_time\":2,"
+                "\"output_mode\":\"stop\"},\"name\":\"t\",\"env\":{\"B\":\"2\",\"A\":\"1\"},"
+                "\"allow_without\":[\"landlock\",\"cgroups\",\"landlock\"],"
+                "\"network\":{\"hosts\":{\"b.test\":\"10.0.0.2\",\"a.test\":\"10.0.0.1\"},\"mode\":\"allowlist\","
+                "\"max_connections\":\"4\",\"allow\":[\"a.test:443\"]},"
+                "\"mounts\":[{\"source\":\"/usr\",\"target\":\"/opt/u\"}]}",
+        };
+        digest_of(same[0], d);
+        for (size_t i = 1; i < sizeof same / sizeof *same; i++) {
+                digest_of(same[i], other);
+                if (strcmp(d, other) != 0)
+                        fail_msg("policy %zu digests differently from policy 0", i);
+        }
+        /* The same through the command line's setters, in two orders. */
         policy a, b;
         ward_error err = {0};
         char da[DIGEST_HEX_LEN], db[DIGEST_HEX_LEN];
         policy_init_default(&a);
         policy_init_default(&b);
-        policy_digest(&a, da);
-        policy_digest(&b, db);
+        assert_int_equal(policy_set(&a, "memory", "64M", &err), 0);
+        assert_int_equal(policy_set(&a, "pids", "9", &err), 0);
+        assert_int_equal(policy_add_env(&a, "A=1", &err), 0);
+        assert_int_equal(policy_add_env(&a, "B=2", &err), 0);
+        assert_int_equal(policy_set(&a, "output_mode", "truncate", &err), 0);
+        assert_int_equal(policy_add_host(&a, "a.test:10.0.0.1", &err), 0);
+        assert_int_equal(policy_add_host(&a, "b.test=10.0.0.2", &err), 0);
+        assert_int_equal(policy_add_host(&b, "b.test:10.0.0.2", &err), 0);
+        assert_int_equal(policy_add_host(&b, "a.test=10.0.0.1", &err), 0);
+        assert_int_equal(policy_add_env(&b, "B=2", &err), 0);
+        assert_int_equal(policy_set(&b, "output_mode", "truncate", &err), 0);
+        assert_int_equal(policy_add_env(&b, "A=1", &err), 0);
+        assert_int_equal(policy_set(&b, "pids", "9", &err), 0);
+        assert_int_equal(policy_set(&b, "memory", "64M", &err), 0);
+        assert_int_equal(policy_digest(&a, da), 0);
+        assert_int_equal(policy_digest(&b, db), 0);
         assert_string_equal(da, db);
-        assert_int_equal(strlen(da), 64);
-        assert_int_equal(policy_set(&b, "pids", "65", &err), 0);
-        policy_digest(&b, db);
+        /* A later value for a name replaces the earlier one: B=1 then B=2
+         * is B=2. */
+        assert_int_equal(policy_add_env(&b, "B=1", &err), 0);
+        assert_int_equal(policy_digest(&b, db), 0);
         assert_string_not_equal(da, db);
+        assert_int_equal(policy_add_env(&b, "B=2", &err), 0);
+        assert_int_equal(policy_digest(&b, db), 0);
+        assert_string_equal(da, db);
         policy_free(&a);
         policy_free(&b);
+        /* Each real change, however small, is another digest. */
+        static const char *const changed[] = {
+                "{\"name\":\"t\",\"limits\":{\"memory\":\"128M\",\"pids\":11,\"wall_time\":\"2s\"},"
+                "\"env\":{\"A\":\"1\",\"B\":\"2\"},\"allow_without\":[\"cgroups\",\"landlock\"],"
+                "\"network\":{\"mode\":\"allowlist\",\"allow\":[\"a.test:443\"],\"hosts\":{\"a.test\":\"10.0.0.1\","
+                "\"b.test\":\"10.0.0.2\"},\"max_connections\":4},"
+                "\"mounts\":[{\"source\":\"/usr\",\"target\":\"/opt/u\",\"mode\":\"ro\"}]}",
+                "{\"name\":\"t\",\"limits\":{\"memory\":\"128M\",\"pids\":10,\"wall_time\":\"2s\"},"
+                "\"env\":{\"A\":\"1\",\"B\":\"3\"},\"allow_without\":[\"cgroups\",\"landlock\"],"
+                "\"network\":{\"mode\":\"allowlist\",\"allow\":[\"a.test:443\"],\"hosts\":{\"a.test\":\"10.0.0.1\","
+                "\"b.test\":\"10.0.0.2\"},\"max_connections\":4},"
+                "\"mounts\":[{\"source\":\"/usr\",\"target\":\"/opt/u\",\"mode\":\"ro\"}]}",
+                "{\"name\":\"t\",\"limits\":{\"memory\":\"128M\",\"pids\":10,\"wall_time\":\"2s\"},"
+                "\"env\":{\"A\":\"1\",\"B\":\"2\"},\"allow_without\":[\"cgroups\"],"
+                "\"network\":{\"mode\":\"allowlist\",\"allow\":[\"a.test:443\"],\"hosts\":{\"a.test\":\"10.0.0.1\","
+                "\"b.test\":\"10.0.0.2\"},\"max_connections\":4},"
+                "\"mounts\":[{\"source\":\"/usr\",\"target\":\"/opt/u\",\"mode\":\"ro\"}]}",
+                "{\"name\":\"t\",\"limits\":{\"memory\":\"128M\",\"pids\":10,\"wall_time\":\"2s\"},"
+                "\"env\":{\"A\":\"1\",\"B\":\"2\"},\"allow_without\":[\"cgroups\",\"landlock\"],"
+                "\"network\":{\"mode\":\"allowlist\",\"allow\":[\"a.test:443\"],\"hosts\":{\"a.test\":\"10.0.0.1\","
+                "\"b.test\":\"10.0.0.2\"},\"max_connections\":4},"
+                "\"mounts\":[{\"source\":\"/usr\",\"target\":\"/opt/u\",\"mode\":\"rw\"}]}",
+                "{\"name\":\"t\",\"limits\":{\"memory\":\"128M\",\"pids\":10,\"wall_time\":\"2s\"},"
+                "\"env\":{\"A\":\"1\",\"B\":\"2\"},\"allow_without\":[\"cgroups\",\"landlock\"],"
+                "\"network\":{\"mode\":\"allowlist\",\"allow\":[\"a.test:443\"],\"hosts\":{\"a.test\":\"10.0.0.1\","
+                "\"b.test\":\"10.0.0.3\"},\"max_connections\":4},"
+                "\"mounts\":[{\"source\":\"/usr\",\"target\":\"/opt/u\",\"mode\":\"ro\"}]}",
+        };
+        for (size_t i = 0; i < sizeof changed / sizeof *changed; i++) {
+                digest_of(changed[i], other);
+                if (strcmp(d, other) == 0)
+                        fail_msg("changed policy %zu digests as policy 0 does", i);
+        }
+        /* Mounts are applied in order (a later one covers an earlier one
+         * beneath it): two of them swapped are another policy. */
+        char m1[DIGEST_HEX_LEN], m2[DIGEST_HEX_LEN];
+        digest_of("{\"mounts\":[{\"source\":\"/usr\",\"target\":\"/a\"},{\"source\":\"/bin\",\"target\":\"/a/b\"}]}",
+                  m1);
+        digest_of("{\"mounts\":[{\"source\":\"/bin\",\"target\":\"/a/b\"},{\"source\":\"/usr\",\"target\":\"/a\"}]}",
+                  m2);
+        assert_string_not_equal(m1, m2);
 }
 
 /* A policy with every field set, none to its default. */
