@@ -18,6 +18,7 @@
 #include "basic/limits.h"
 #include "exec/files.h"
 #include "exec/lang.h"
+#include "server/apierror.h"
 #include "server/frame.h"
 #include "server/front.h"
 #include "server/reply.h"
@@ -130,7 +131,7 @@ static int run_in_session(int fd, uint64_t id, const run_request *rq, const cell
         for (size_t i = 0; i < rq->n_files; i++) {
                 if (files_put(session_home_fd(s), rq->files[i].path, rq->files[i].data, rq->files[i].len, &err) < 0) {
                         const char *code;
-                        int st = reply_status_of(err.code, &code);
+                        int st = (int)apierror_status(&err, &code);
                         session_free(s);
                         return reply_error(fd, id, st, code, "files", 0, "files[%zu]: %s", i, err.msg);
                 }
@@ -287,7 +288,7 @@ static void serve_file(int fd, uint64_t id, session *s, const char *op, const js
                 }
         }
         const char *code;
-        int st = reply_status_of(r, &code);
+        int st = (int)apierror_status(&err, &code);
         (void)reply_error(fd, id, st, code, strcmp(op, "file.list") == 0 ? "dir" : "path", 0, "%s", err.msg);
 }
 
@@ -351,11 +352,11 @@ int host_session(int fd, uint64_t id, const session_request *sr, const char *ses
  * script, the result as the reply. The sandbox is spent afterwards. */
 static int pool_script(int fd, uint64_t id, session *s, const json_t *m, const policy *tier) {
         run_request rq;
-        req_error e = {0};
+        ward_error e = {0};
         if (request_run(json_object_get(m, "body"), tier, &rq, &e) < 0) {
                 /* The parent checked the same body with the same tier. */
                 run_request_free(&rq);
-                return reply_error(fd, id, e.status, e.code, e.field[0] ? e.field : NULL, 0, "%s", e.msg);
+                return reply_ward_error(fd, id, &e);
         }
         stream_ctx sc = {.fd = fd, .id = id};
         cell_opts co = {.wall_ms = rq.policy.wall_time_ms,
@@ -369,7 +370,7 @@ static int pool_script(int fd, uint64_t id, session *s, const json_t *m, const p
         for (size_t i = 0; i < rq.n_files && r == 0; i++) {
                 if (files_put(session_home_fd(s), rq.files[i].path, rq.files[i].data, rq.files[i].len, &err) < 0) {
                         const char *code;
-                        int st = reply_status_of(err.code, &code);
+                        int st = (int)apierror_status(&err, &code);
                         r = reply_error(fd, id, st, code, "files", 0, "files[%zu]: %s", i, err.msg);
                         r = r < 0 ? r : 1;
                 }

@@ -36,6 +36,7 @@
 #include "basic/fd.h"
 #include "basic/limits.h"
 #include "exec/files.h"
+#include "server/apierror.h"
 #include "server/frame.h"
 #include "server/front.h"
 #include "server/host.h"
@@ -440,9 +441,9 @@ static void end_host(host *h) {
 
 /* ---- requests from the front ---- */
 
-static int err_reply(server *s, uint64_t id, const req_error *e) {
+static int err_reply(server *s, uint64_t id, const ward_error *e) {
         s->rejected_total++;
-        return reply_error(s->front_fd, id, e->status, e->code, e->field[0] ? e->field : NULL, 0, "%s", e->msg);
+        return reply_ward_error(s->front_fd, id, e);
 }
 
 /* Whether the tenant may start another run this minute. Only runs that
@@ -573,7 +574,7 @@ static void op_run(server *s, uint64_t id, tenant *t, const json_t *m) {
                 return;
         }
         run_request rq;
-        req_error e = {0};
+        ward_error e = {0};
         if (request_run(body, &s->cfg.tier, &rq, &e) < 0) {
                 (void)err_reply(s, id, &e);
                 run_request_free(&rq);
@@ -640,7 +641,7 @@ static void op_session_create(server *s, uint64_t id, tenant *t, const json_t *m
                 return;
         }
         session_request sr;
-        req_error e = {0};
+        ward_error e = {0};
         int r = request_session(body, &s->cfg.tier, &sr, &e);
         json_decref(empty);
         if (r < 0) {
@@ -733,7 +734,7 @@ static void op_session_forward(server *s, uint64_t id, const char *op, host *h, 
         if (strcmp(op, "cell") == 0) {
                 json_t *body = json_object_get(m, "body");
                 cell_request cr;
-                req_error e = {0};
+                ward_error e = {0};
                 if (!json_is_object(body)) {
                         (void)reply_error(s->front_fd, id, 400, "invalid_body", NULL, 0,
                                           "the body must be a JSON object");
@@ -754,7 +755,7 @@ static void op_session_forward(server *s, uint64_t id, const char *op, host *h, 
                 bool list = strcmp(op, "file.list") == 0;
                 if (files_check_path(list ? (dir ? dir : "") : (path ? path : ""), list, &err) < 0) {
                         const char *code;
-                        int st = reply_status_of(err.code, &code);
+                        int st = (int)apierror_status(&err, &code);
                         (void)reply_error(s->front_fd, id, st, code, list ? "dir" : "path", 0, "%s", err.msg);
                         return;
                 }
