@@ -20,7 +20,8 @@ void check_policy(const policy *p);
 void check_validated(const policy *p);
 
 /* The canonical JSON of p is a policy that, applied to the defaults, gives
- * p back field by field, with the same canonical text and digest. */
+ * p back field by field, with the same canonical text and digest; and a
+ * deep copy of that (policy_copy) is the same policy again. */
 void check_round_trip(const policy *p);
 
 /* Deep equality, env compared as a set (its order is not part of a policy:

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -60,6 +61,62 @@ void policy_free(policy *p) {
         free_strv(&p->net.deny, &p->net.n_deny);
         free_strv(&p->net.hosts, &p->net.n_hosts);
         memset(p, 0, sizeof *p);
+}
+
+static int copy_str(const char *s, char **ret) {
+        *ret = s ? strdup(s) : NULL;
+        return s && !*ret ? -ENOMEM : 0;
+}
+
+/* The n strings of v into a new array; *ret_n counts those copied, so that
+ * a partial copy is freed like a whole one. */
+static int copy_strv(char *const *v, size_t n, char ***ret_v, size_t *ret_n) {
+        *ret_v = NULL;
+        *ret_n = 0;
+        if (n == 0)
+                return 0;
+        if (!(*ret_v = calloc(n, sizeof **ret_v)))
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++, (*ret_n)++)
+                if (!((*ret_v)[i] = strdup(v[i])))
+                        return -ENOMEM;
+        return 0;
+}
+
+int policy_copy(const policy *src, policy *ret) {
+        /* The scalars by value; every pointer is then replaced by a copy of
+         * its own (or NULL, until it is made), so that policy_free(&c)
+         * frees what this function allocated and nothing of src. */
+        policy c = *src;
+        c.name = c.workdir = c.output_dir = NULL;
+        c.mounts = NULL;
+        c.n_mounts = 0;
+        int r = 0;
+        if (copy_str(src->name, &c.name) < 0 || copy_str(src->workdir, &c.workdir) < 0 ||
+            copy_str(src->output_dir, &c.output_dir) < 0)
+                r = -ENOMEM;
+        if (copy_strv(src->env, src->n_env, &c.env, &c.n_env) < 0)
+                r = -ENOMEM;
+        if (copy_strv(src->net.allow, src->net.n_allow, &c.net.allow, &c.net.n_allow) < 0)
+                r = -ENOMEM;
+        if (copy_strv(src->net.deny, src->net.n_deny, &c.net.deny, &c.net.n_deny) < 0)
+                r = -ENOMEM;
+        if (copy_strv(src->net.hosts, src->net.n_hosts, &c.net.hosts, &c.net.n_hosts) < 0)
+                r = -ENOMEM;
+        if (r == 0 && src->n_mounts && !(c.mounts = calloc(src->n_mounts, sizeof *c.mounts)))
+                r = -ENOMEM;
+        for (size_t i = 0; r == 0 && i < src->n_mounts; i++, c.n_mounts++) {
+                c.mounts[i].rw = src->mounts[i].rw;
+                if (copy_str(src->mounts[i].source, &c.mounts[i].source) < 0 ||
+                    copy_str(src->mounts[i].target, &c.mounts[i].target) < 0)
+                        r = -ENOMEM;
+        }
+        if (r < 0) {
+                policy_free(&c);
+                return r;
+        }
+        *ret = c;
+        return 0;
 }
 
 /* The keys of a policy, their kinds and ranges. */
@@ -134,6 +191,27 @@ static int set_limit(policy *p, const struct limit_key *k, const char *value, wa
                 return err_set(err, -ERANGE, "%s: '%s' is out of range (%s to %s)", k->key, value, lo, hi);
         }
         *(uint64_t *)((char *)p + k->offset) = v;
+        return 0;
+}
+
+static int over_tier(ward_error *err, const char *section, const char *key) {
+        char field[WARD_ERROR_FIELD_MAX];
+        snprintf(field, sizeof field, "%s.%s", section, key);
+        return err_set_at(err, -EPERM, "over_tier", field, "%s: above what this tenant's tier allows", field);
+}
+
+int policy_within_tier(const policy *p, const policy *tier, ward_error *err) {
+        for (size_t i = 0; i < ELEMENTSOF(limit_keys); i++) {
+                size_t off = limit_keys[i].offset;
+                if (*(const uint64_t *)((const char *)p + off) > *(const uint64_t *)((const char *)tier + off))
+                        return over_tier(err, "limits", limit_keys[i].key);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(net_limit_keys); i++) {
+                size_t off = net_limit_keys[i].offset;
+                if (*(const uint64_t *)((const char *)&p->net + off) >
+                    *(const uint64_t *)((const char *)&tier->net + off))
+                        return over_tier(err, "network", net_limit_keys[i].key);
+        }
         return 0;
 }
 

@@ -46,6 +46,9 @@ typedef struct policy_mount {
         bool rw;
 } policy_mount;
 
+/* policy_copy() copies each pointer below into memory of its own: a new
+ * pointer field must be added there too (tests/unit/test-policy.c checks
+ * every one). */
 typedef struct policy {
         char *name;
         uint64_t memory;      /* bytes, whole sandbox */
@@ -70,6 +73,15 @@ typedef struct policy {
 
 void policy_init_default(policy *p);
 void policy_free(policy *p);
+/* A deep copy of src: every string and array in *ret is its own, so either
+ * policy may be changed or freed without the other. 0, or -ENOMEM with
+ * *ret untouched. */
+int policy_copy(const policy *src, policy *ret);
+
+/* Whether every limit of p (each of "limits" but output_mode, and
+ * network's max_*) is at or below tier's: 0, or -EPERM with err naming the
+ * first one above it (reason "over_tier", field "limits.memory", ...). */
+int policy_within_tier(const policy *p, const policy *tier, ward_error *err);
 
 /* Applies a JSON policy document on top of p. `origin` names the source in
  * messages ("policy.json"). Unknown keys, wrong types and values out of

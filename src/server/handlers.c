@@ -15,6 +15,7 @@
 #include "basic/clock.h"
 #include "exec/files.h"
 #include "exec/session.h"
+#include "server/apierror.h"
 #include "server/host.h"
 #include "server/reply.h"
 #include "server/request.h"
@@ -63,9 +64,9 @@ json_t *session_json(const server *s, const host *h) {
                          "execution_count", (json_int_t)h->execution_count);
 }
 
-static int err_reply(server *s, uint64_t id, const req_error *e) {
+static int err_reply(server *s, uint64_t id, const ward_error *e) {
         s->rejected_total++;
-        return reply_error(s->front_fd, id, e->status, e->code, e->field[0] ? e->field : NULL, 0, "%s", e->msg);
+        return reply_ward_error(s->front_fd, id, e);
 }
 
 static bool hand_over(host *h, uint64_t id, const char *json) {
@@ -96,7 +97,7 @@ void op_run(server *s, const op_request *r, tenant *t) {
                 return;
         }
         run_request rq;
-        req_error e = {0};
+        ward_error e = {0};
         if (request_run(body, &s->cfg.tier, &rq, &e) < 0) {
                 (void)err_reply(s, id, &e);
                 run_request_free(&rq);
@@ -160,7 +161,7 @@ void op_session_create(server *s, const op_request *r, tenant *t) {
                 return;
         }
         session_request sr;
-        req_error e = {0};
+        ward_error e = {0};
         int rr = request_session(body, &s->cfg.tier, &sr, &e);
         json_decref(empty);
         if (rr < 0) {
@@ -283,7 +284,7 @@ void op_session_forward(server *s, const op_request *r, tenant *t) {
         if (r->op == OP_CELL) {
                 const json_t *body = r->body; /* an object: the table requires it */
                 cell_request cr;
-                req_error e = {0};
+                ward_error e = {0};
                 if (request_cell(body, &s->cfg.tier, &cr, &e) < 0) {
                         (void)err_reply(s, id, &e);
                         return;
@@ -297,7 +298,7 @@ void op_session_forward(server *s, const op_request *r, tenant *t) {
                 bool list = r->op == OP_FILE_LIST;
                 if (files_check_path(list ? (dir ? dir : "") : (path ? path : ""), list, &err) < 0) {
                         const char *code;
-                        int st = reply_status_of(err.code, &code);
+                        int st = (int)apierror_status(&err, &code);
                         (void)reply_error(s->front_fd, id, st, code, list ? "dir" : "path", 0, "%s", err.msg);
                         return;
                 }

@@ -110,12 +110,14 @@ static service_run_req run_req_of(const run_request *rq, stream_ctx *sc, bool st
         };
 }
 
-/* The answer to a run the service could not start. */
+/* The answer to a run the service could not start: a client may try
+ * again in a second when no sandbox could be had. */
 static int reply_run_error(int fd, uint64_t id, const ward_error *err) {
         const char *reason;
         unsigned st = apierror_status(err, &reason);
-        return reply_error(fd, id, (int)st, reason, err->field[0] ? err->field : NULL,
-                           strcmp(reason, "unavailable") == 0 ? 1 : 0, "%s", err->msg);
+        if (strcmp(reason, "unavailable") != 0)
+                return reply_ward_error(fd, id, err);
+        return reply_error(fd, id, (int)st, reason, err->field[0] ? err->field : NULL, 1, "%s", err->msg);
 }
 
 int host_run(int fd, uint64_t id, const run_request *rq, bool stream) {
@@ -224,7 +226,7 @@ static void serve_file(int fd, uint64_t id, session *s, const char *op, const js
                 }
         }
         const char *code;
-        int st = reply_status_of(r, &code);
+        int st = (int)apierror_status(&err, &code);
         (void)reply_error(fd, id, st, code, strcmp(op, "file.list") == 0 ? "dir" : "path", 0, "%s", err.msg);
 }
 
@@ -288,11 +290,11 @@ int host_session(int fd, uint64_t id, const session_request *sr, const char *ses
  * script, the result as the reply. The sandbox is spent afterwards. */
 static int pool_script(int fd, uint64_t id, session *s, const json_t *m, const policy *tier) {
         run_request rq;
-        req_error e = {0};
+        ward_error e = {0};
         if (request_run(json_object_get(m, "body"), tier, &rq, &e) < 0) {
                 /* The parent checked the same body with the same tier. */
                 run_request_free(&rq);
-                return reply_error(fd, id, e.status, e.code, e.field[0] ? e.field : NULL, 0, "%s", e.msg);
+                return reply_ward_error(fd, id, &e);
         }
         stream_ctx sc = {.fd = fd, .id = id};
         service_run_req srq = run_req_of(&rq, &sc, json_is_true(json_object_get(m, "stream")));

@@ -10,6 +10,7 @@
 
 #include "basic/cleanup.h"
 #include "basic/limits.h"
+#include "server/apierror.h"
 #include "server/frame.h"
 
 static int send_doc(int fd, uint32_t type, uint64_t id, json_t *doc, const void *blob, size_t blob_len) {
@@ -75,31 +76,8 @@ int reply_chunk(int fd, uint64_t id, const char *type, const char *data, size_t 
         return send_doc(fd, FRAME_CHUNK, id, doc, NULL, 0);
 }
 
-int reply_status_of(int r, const char **code) {
-        switch (r) {
-        case -ENOENT:
-                *code = "not_found";
-                return 404;
-        case -EACCES:
-        case -EPERM:
-                *code = "forbidden";
-                return 403;
-        case -EFBIG:
-        case -ENOSPC:
-                *code = "too_large";
-                return 413;
-        case -EEXIST:
-        case -EISDIR:
-        case -ENOTDIR:
-        case -ENOTEMPTY:
-                *code = "conflict";
-                return 409;
-        case -ENOMEM:
-        case -EAGAIN:
-                *code = "unavailable";
-                return 503;
-        default:
-                *code = "invalid_field";
-                return 400;
-        }
+int reply_ward_error(int fd, uint64_t id, const ward_error *e) {
+        const char *code;
+        unsigned status = apierror_status(e, &code);
+        return reply_error(fd, id, (int)status, code, e->field[0] ? e->field : NULL, 0, "%s", e->msg);
 }

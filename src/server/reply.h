@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "basic/error.h"
+
 /* {"status": status, "body": body}; steals body. */
 int reply_json(int fd, uint64_t id, int status, json_t *body);
 /* The same with response headers ({"Location": ...}); steals both. */
@@ -17,6 +19,6 @@ int reply_error(int fd, uint64_t id, int status, const char *code, const char *f
 int reply_blob(int fd, uint64_t id, int status, const char *content_type, const void *data, size_t len);
 /* One streamed piece: {"type": stream, "data": text}. */
 int reply_chunk(int fd, uint64_t id, const char *type, const char *data, size_t len);
-/* The HTTP status and error code for a negative errno from a file or
- * session operation. */
-int reply_status_of(int r, const char **code);
+/* e as an error reply: the status and code apierror_status() gives it,
+ * its field (none when empty) and its message. */
+int reply_ward_error(int fd, uint64_t id, const ward_error *e);

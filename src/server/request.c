@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <nettle/base64.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,20 +16,8 @@
 #include "exec/session.h"
 #include "net/rules.h"
 
-__attribute__((format(printf, 5, 6))) static int fail(req_error *e, int status, const char *code, const char *field,
-                                                      const char *fmt, ...) {
-        e->status = status;
-        e->code = code;
-        snprintf(e->field, sizeof e->field, "%s", field ? field : "");
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(e->msg, sizeof e->msg, fmt, ap);
-        va_end(ap);
-        return -EINVAL;
-}
-
 /* Every key of obj must be one of allowed[]. */
-static int known_keys(const json_t *obj, const char *const *allowed, const char *prefix, req_error *e) {
+static int known_keys(const json_t *obj, const char *const *allowed, const char *prefix, ward_error *e) {
         const char *key;
         json_t *v;
         json_object_foreach((json_t *)obj, key, v) {
@@ -40,26 +27,26 @@ static int known_keys(const json_t *obj, const char *const *allowed, const char 
                 if (!ok) {
                         char field[64];
                         snprintf(field, sizeof field, "%s%s", prefix, key);
-                        return fail(e, 400, "unknown_field", field, "%s: unknown field", field);
+                        return err_set_at(e, -EINVAL, "unknown_field", field, "%s: unknown field", field);
                 }
         }
         return 0;
 }
 
-static int get_string(const json_t *obj, const char *key, const char **ret, size_t *ret_len, req_error *e) {
+static int get_string(const json_t *obj, const char *key, const char **ret, size_t *ret_len, ward_error *e) {
         json_t *v = json_object_get(obj, key);
         *ret = NULL;
         if (!v)
                 return 0;
         if (!json_is_string(v))
-                return fail(e, 400, "invalid_field", key, "%s: must be a string", key);
+                return err_set_at(e, -EINVAL, "invalid_field", key, "%s: must be a string", key);
         *ret = json_string_value(v);
         if (ret_len)
                 *ret_len = json_string_length(v);
         return 0;
 }
 
-static int get_duration(const json_t *obj, const char *key, const char *field, uint64_t *ret, req_error *e) {
+static int get_duration(const json_t *obj, const char *key, const char *field, uint64_t *ret, ward_error *e) {
         json_t *v = json_object_get(obj, key);
         if (!v)
                 return 0;
@@ -69,21 +56,23 @@ static int get_duration(const json_t *obj, const char *key, const char *field, u
         else if (json_is_string(v))
                 snprintf(text, sizeof text, "%s", json_string_value(v));
         else
-                return fail(e, 400, "invalid_field", field, "%s: must be a duration such as \"10s\" or \"500ms\"",
-                            field);
+                return err_set_at(e, -EINVAL, "invalid_field", field,
+                                  "%s: must be a duration such as \"10s\" or \"500ms\"", field);
         uint64_t ms;
         if (parse_duration_ms(text, &ms) < 0 || ms == 0)
-                return fail(e, 400, "invalid_field", field, "%s: '%s' is not a duration such as \"10s\"", field, text);
+                return err_set_at(e, -EINVAL, "invalid_field", field, "%s: '%s' is not a duration such as \"10s\"",
+                                  field, text);
         *ret = ms;
         return 0;
 }
 
 /* "limits": each key set on the policy, then checked against the tier. */
-static int apply_limits(const json_t *limits, const policy *tier, policy *p, const char *const *allowed, req_error *e) {
+static int apply_limits(const json_t *limits, const policy *tier, policy *p, const char *const *allowed,
+                        ward_error *e) {
         if (!limits)
                 return 0;
         if (!json_is_object(limits))
-                return fail(e, 400, "invalid_field", "limits", "limits: must be an object");
+                return err_set_at(e, -EINVAL, "invalid_field", "limits", "limits: must be an object");
         int r = known_keys(limits, allowed, "limits.", e);
         if (r < 0)
                 return r;
@@ -97,41 +86,19 @@ static int apply_limits(const json_t *limits, const policy *tier, policy *p, con
                 else if (json_is_string(v) && json_string_length(v) < sizeof text)
                         snprintf(text, sizeof text, "%s", json_string_value(v));
                 else
-                        return fail(e, 400, "invalid_field", field, "%s: must be a string or a number", field);
+                        return err_set_at(e, -EINVAL, "invalid_field", field, "%s: must be a string or a number",
+                                          field);
                 ward_error werr = {0};
                 if (policy_set(p, key, text, &werr) < 0)
-                        return fail(e, 400, "invalid_field", field, "%s: %s", field, werr.msg);
+                        return err_set_at(e, -EINVAL, "invalid_field", field, "%s: %s", field, werr.msg);
         }
-        static const struct {
-                const char *name;
-                size_t off;
-        } caps[] = {
-                {"memory", offsetof(policy, memory)},          {"cpu_time", offsetof(policy, cpu_time_ms)},
-                {"wall_time", offsetof(policy, wall_time_ms)}, {"pids", offsetof(policy, pids)},
-                {"file_size", offsetof(policy, file_size)},    {"disk", offsetof(policy, disk)},
-                {"output", offsetof(policy, output)},
-        };
-        for (size_t i = 0; i < ELEMENTSOF(caps); i++) {
-                uint64_t want = *(const uint64_t *)((const char *)p + caps[i].off);
-                uint64_t most = *(const uint64_t *)((const char *)tier + caps[i].off);
-                if (want > most) {
-                        char field[64];
-                        snprintf(field, sizeof field, "limits.%s", caps[i].name);
-                        return fail(e, 403, "over_tier", field, "%s: above what this tenant's tier allows", field);
-                }
-        }
-        return 0;
+        return policy_within_tier(p, tier, e);
 }
 
-int request_copy_policy(const policy *tier, policy *ret, req_error *e) {
-        policy *p = ret;
-        json_t *j = policy_to_json(tier);
-        _cleanup_free_ char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-        json_decref(j);
-        policy_init_default(p);
-        ward_error werr = {0};
-        if (!text || policy_apply_json(p, text, strlen(text), "tier", &werr) < 0)
-                return fail(e, 500, "internal", NULL, "tier: %s", text ? werr.msg : "out of memory");
+/* A copy of the tier, to apply a request's fields on. */
+static int copy_tier(const policy *tier, policy *ret, ward_error *e) {
+        if (policy_copy(tier, ret) < 0)
+                return err_set_at(e, -ENOMEM, "internal", NULL, "tier: out of memory");
         return 0;
 }
 
@@ -158,11 +125,11 @@ static int decode_content(const char *text, size_t n, bool base64, char **ret, s
         return 0;
 }
 
-static int decode_file(const json_t *f, size_t i, req_file *out, req_error *e) {
+static int decode_file(const json_t *f, size_t i, req_file *out, ward_error *e) {
         char field[64];
         snprintf(field, sizeof field, "files[%zu]", i);
         if (!json_is_object(f))
-                return fail(e, 400, "invalid_field", field, "%s: must be an object", field);
+                return err_set_at(e, -EINVAL, "invalid_field", field, "%s: must be an object", field);
         static const char *const keys[] = {"path", "content", "encoding", NULL};
         int r = known_keys(f, keys, "files[].", e);
         if (r < 0)
@@ -170,58 +137,60 @@ static int decode_file(const json_t *f, size_t i, req_file *out, req_error *e) {
         json_t *path = json_object_get(f, "path"), *content = json_object_get(f, "content");
         const char *enc = json_string_value(json_object_get(f, "encoding"));
         if (!json_is_string(path) || !json_is_string(content))
-                return fail(e, 400, "invalid_field", field, "%s: needs \"path\" and \"content\" strings", field);
+                return err_set_at(e, -EINVAL, "invalid_field", field, "%s: needs \"path\" and \"content\" strings",
+                                  field);
         ward_error werr = {0};
         if (files_check_path(json_string_value(path), false, &werr) < 0)
-                return fail(e, 400, "invalid_field", field, "%s.%s", field, werr.msg);
+                return err_set_at(e, -EINVAL, "invalid_field", field, "%s.%s", field, werr.msg);
         if (enc && strcmp(enc, "utf-8") != 0 && strcmp(enc, "base64") != 0)
-                return fail(e, 400, "invalid_field", field, "%s.encoding: must be \"utf-8\" or \"base64\"", field);
+                return err_set_at(e, -EINVAL, "invalid_field", field, "%s.encoding: must be \"utf-8\" or \"base64\"",
+                                  field);
         out->path = strdup(json_string_value(path));
         r = decode_content(json_string_value(content), json_string_length(content), enc && strcmp(enc, "base64") == 0,
                            &out->data, &out->len);
         if (r == -EINVAL)
-                return fail(e, 400, "invalid_field", field, "%s.content: not valid base64", field);
+                return err_set_at(e, -EINVAL, "invalid_field", field, "%s.content: not valid base64", field);
         if (!out->path || r < 0)
-                return fail(e, 503, "unavailable", NULL, "out of memory");
+                return err_set_at(e, -ENOMEM, "unavailable", NULL, "out of memory");
         return 0;
 }
 
 /* "network": {"allow": [RULE, ...]}: destinations out of the tier's own
  * allowlist, each written as the tier writes it; none (or []) is no
  * network at all. The tier's deny rules stay. */
-static int apply_network(const json_t *net, const policy *tier, policy *p, req_error *e) {
+static int apply_network(const json_t *net, const policy *tier, policy *p, ward_error *e) {
         if (!net)
                 return 0;
         static const char *const keys[] = {"allow", NULL};
         int r;
         if (!json_is_object(net))
-                return fail(e, 400, "invalid_field", "network", "network: must be an object");
+                return err_set_at(e, -EINVAL, "invalid_field", "network", "network: must be an object");
         if ((r = known_keys(net, keys, "network.", e)) < 0)
                 return r;
         json_t *allow = json_object_get(net, "allow");
         if (allow && (!json_is_array(allow) || json_array_size(allow) > NET_RULES_MAX))
-                return fail(e, 400, "invalid_field", "network.allow",
-                            "network.allow: must be an array of at most %u rules", NET_RULES_MAX);
+                return err_set_at(e, -EINVAL, "invalid_field", "network.allow",
+                                  "network.allow: must be an array of at most %u rules", NET_RULES_MAX);
         ward_error werr = {0};
         (void)policy_set_net(p, "none", &werr);
         for (size_t i = 0; i < tier->net.n_deny; i++)
                 if (policy_add_net_rule(p, true, tier->net.deny[i], &werr) < 0)
-                        return fail(e, 500, "internal", NULL, "tier: %s", werr.msg);
+                        return err_set_at(e, werr.code, "internal", NULL, "tier: %s", werr.msg);
         for (size_t i = 0; allow && i < json_array_size(allow); i++) {
                 char field[48];
                 snprintf(field, sizeof field, "network.allow[%zu]", i);
                 const char *rule = json_string_value(json_array_get(allow, i));
                 if (!rule)
-                        return fail(e, 400, "invalid_field", field, "%s: must be a string", field);
+                        return err_set_at(e, -EINVAL, "invalid_field", field, "%s: must be a string", field);
                 bool in_tier = false;
                 for (size_t j = 0; tier->net.mode == NET_MODE_ALLOWLIST && j < tier->net.n_allow && !in_tier; j++)
                         in_tier = strcmp(tier->net.allow[j], rule) == 0;
                 if (!in_tier)
-                        return fail(e, 403, "over_tier", field,
-                                    "%s: '%.200s' is not among the destinations this tenant's tier allows", field,
-                                    rule);
+                        return err_set_at(e, -EPERM, "over_tier", field,
+                                          "%s: '%.200s' is not among the destinations this tenant's tier allows", field,
+                                          rule);
                 if (policy_add_net_rule(p, false, rule, &werr) < 0)
-                        return fail(e, 400, "invalid_field", field, "%s: %s", field, werr.msg);
+                        return err_set_at(e, -EINVAL, "invalid_field", field, "%s: %s", field, werr.msg);
                 p->net.mode = NET_MODE_ALLOWLIST;
         }
         return 0;
@@ -230,9 +199,9 @@ static int apply_network(const json_t *net, const policy *tier, policy *p, req_e
 static const char *const limit_keys[] = {"wall_time", "cpu_time", "memory", "disk",
                                          "file_size", "output",   "pids",   NULL};
 
-int request_run(const json_t *body, const policy *tier, run_request *ret, req_error *e) {
+int request_run(const json_t *body, const policy *tier, run_request *ret, ward_error *e) {
         memset(ret, 0, sizeof *ret);
-        int r = request_copy_policy(tier, &ret->policy, e);
+        int r = copy_tier(tier, &ret->policy, e);
         if (r < 0)
                 return r;
         static const char *const keys[] = {"language",       "code",   "argv", "files",   "stdin",
@@ -247,44 +216,44 @@ int request_run(const json_t *body, const policy *tier, run_request *ret, req_er
             (r = get_string(body, "stdin_encoding", &in_enc, NULL, e)) < 0)
                 return r;
         if (in_enc && strcmp(in_enc, "utf-8") != 0 && strcmp(in_enc, "base64") != 0)
-                return fail(e, 400, "invalid_field", "stdin_encoding",
-                            "stdin_encoding: must be \"utf-8\" or \"base64\"");
+                return err_set_at(e, -EINVAL, "invalid_field", "stdin_encoding",
+                                  "stdin_encoding: must be \"utf-8\" or \"base64\"");
         if (in_enc && !in)
-                return fail(e, 400, "invalid_field", "stdin_encoding", "stdin_encoding: there is no stdin");
+                return err_set_at(e, -EINVAL, "invalid_field", "stdin_encoding", "stdin_encoding: there is no stdin");
         json_t *argv = json_object_get(body, "argv");
         if (argv && language)
-                return fail(e, 400, "invalid_field", "argv", "argv: give either argv or language, not both");
+                return err_set_at(e, -EINVAL, "invalid_field", "argv", "argv: give either argv or language, not both");
         if (!argv && !language)
-                return fail(e, 400, "invalid_field", "language", "language: missing (or give argv)");
+                return err_set_at(e, -EINVAL, "invalid_field", "language", "language: missing (or give argv)");
         if (language) {
                 if (!lang_find(language))
-                        return fail(e, 400, "invalid_field", "language", "language: unknown '%s' (known: %s)", language,
-                                    lang_names());
+                        return err_set_at(e, -EINVAL, "invalid_field", "language", "language: unknown '%s' (known: %s)",
+                                          language, lang_names());
                 if (!code)
-                        return fail(e, 400, "invalid_field", "code", "code: missing");
+                        return err_set_at(e, -EINVAL, "invalid_field", "code", "code: missing");
                 snprintf(ret->language, sizeof ret->language, "%s", lang_find(language)->name);
         }
         if (code_len > WARD_CODE_MAX)
-                return fail(e, 413, "too_large", "code", "code: larger than %u bytes", WARD_CODE_MAX);
+                return err_set_at(e, -E2BIG, "too_large", "code", "code: larger than %u bytes", WARD_CODE_MAX);
         if (argv) {
                 if (!json_is_array(argv) || json_array_size(argv) == 0 || json_array_size(argv) > WARD_ARGV_MAX)
-                        return fail(e, 400, "invalid_field", "argv", "argv: must be an array of 1 to %u strings",
-                                    WARD_ARGV_MAX);
+                        return err_set_at(e, -EINVAL, "invalid_field", "argv",
+                                          "argv: must be an array of 1 to %u strings", WARD_ARGV_MAX);
                 ret->argc = json_array_size(argv);
                 ret->argv = calloc(ret->argc + 1, sizeof *ret->argv);
                 if (!ret->argv)
-                        return fail(e, 503, "unavailable", NULL, "out of memory");
+                        return err_set_at(e, -ENOMEM, "unavailable", NULL, "out of memory");
                 for (size_t i = 0; i < ret->argc; i++) {
                         json_t *a = json_array_get(argv, i);
                         if (!json_is_string(a) || strlen(json_string_value(a)) != json_string_length(a))
-                                return fail(e, 400, "invalid_field", "argv", "argv[%zu]: must be a string without NUL",
-                                            i);
+                                return err_set_at(e, -EINVAL, "invalid_field", "argv",
+                                                  "argv[%zu]: must be a string without NUL", i);
                         if (!(ret->argv[i] = strdup(json_string_value(a))))
-                                return fail(e, 503, "unavailable", NULL, "out of memory");
+                                return err_set_at(e, -ENOMEM, "unavailable", NULL, "out of memory");
                 }
         }
         if (code && !(ret->code = malloc(code_len + 1)))
-                return fail(e, 503, "unavailable", NULL, "out of memory");
+                return err_set_at(e, -ENOMEM, "unavailable", NULL, "out of memory");
         if (code) {
                 memcpy(ret->code, code, code_len);
                 ret->code[code_len] = '\0';
@@ -294,23 +263,24 @@ int request_run(const json_t *body, const policy *tier, run_request *ret, req_er
                 bool base64 = in_enc && strcmp(in_enc, "base64") == 0;
                 r = decode_content(in, in_len, base64, &ret->stdin_data, &ret->stdin_len);
                 if (r == -EINVAL)
-                        return fail(e, 400, "invalid_field", "stdin", "stdin: not valid base64");
+                        return err_set_at(e, -EINVAL, "invalid_field", "stdin", "stdin: not valid base64");
                 if (r < 0)
-                        return fail(e, 503, "unavailable", NULL, "out of memory");
+                        return err_set_at(e, -ENOMEM, "unavailable", NULL, "out of memory");
                 if (ret->stdin_len > WARD_CODE_MAX)
-                        return fail(e, 413, "too_large", "stdin", "stdin: larger than %u bytes", WARD_CODE_MAX);
+                        return err_set_at(e, -E2BIG, "too_large", "stdin", "stdin: larger than %u bytes",
+                                          WARD_CODE_MAX);
         }
         json_t *files = json_object_get(body, "files");
         if (files) {
                 if (!json_is_array(files) || json_array_size(files) > WARD_RUN_FILES_MAX)
-                        return fail(e, 400, "invalid_field", "files", "files: must be an array of at most %u files",
-                                    WARD_RUN_FILES_MAX);
+                        return err_set_at(e, -EINVAL, "invalid_field", "files",
+                                          "files: must be an array of at most %u files", WARD_RUN_FILES_MAX);
                 if (!ret->language[0] || strcmp(ret->language, "sh") == 0)
-                        return fail(e, 400, "invalid_field", "files",
-                                    "files: need a language with a driver (%s), not argv", session_languages());
+                        return err_set_at(e, -EINVAL, "invalid_field", "files",
+                                          "files: need a language with a driver (%s), not argv", session_languages());
                 ret->files = calloc(json_array_size(files) + 1, sizeof *ret->files);
                 if (!ret->files)
-                        return fail(e, 503, "unavailable", NULL, "out of memory");
+                        return err_set_at(e, -ENOMEM, "unavailable", NULL, "out of memory");
                 for (size_t i = 0; i < json_array_size(files); i++) {
                         ret->n_files = i + 1;
                         if ((r = decode_file(json_array_get(files, i), i, &ret->files[i], e)) < 0)
@@ -320,22 +290,22 @@ int request_run(const json_t *body, const policy *tier, run_request *ret, req_er
         json_t *env = json_object_get(body, "env");
         if (env) {
                 if (!json_is_object(env))
-                        return fail(e, 400, "invalid_field", "env", "env: must be an object of strings");
+                        return err_set_at(e, -EINVAL, "invalid_field", "env", "env: must be an object of strings");
                 const char *k;
                 json_t *v;
                 json_object_foreach(env, k, v) {
                         char field[64];
                         snprintf(field, sizeof field, "env.%s", k);
                         if (!json_is_string(v))
-                                return fail(e, 400, "invalid_field", field, "%s: must be a string", field);
+                                return err_set_at(e, -EINVAL, "invalid_field", field, "%s: must be a string", field);
                         size_t n = strlen(k) + json_string_length(v) + 2;
                         _cleanup_free_ char *nv = malloc(n);
                         if (!nv)
-                                return fail(e, 503, "unavailable", NULL, "out of memory");
+                                return err_set_at(e, -ENOMEM, "unavailable", NULL, "out of memory");
                         snprintf(nv, n, "%s=%s", k, json_string_value(v));
                         ward_error werr = {0};
                         if (policy_add_env(&ret->policy, nv, &werr) < 0)
-                                return fail(e, 400, "invalid_field", field, "%s: %s", field, werr.msg);
+                                return err_set_at(e, -EINVAL, "invalid_field", field, "%s: %s", field, werr.msg);
                 }
         }
         if ((r = apply_network(json_object_get(body, "network"), tier, &ret->policy, e)) < 0)
@@ -356,9 +326,9 @@ void run_request_free(run_request *r) {
         memset(r, 0, sizeof *r);
 }
 
-int request_session(const json_t *body, const policy *tier, session_request *ret, req_error *e) {
+int request_session(const json_t *body, const policy *tier, session_request *ret, ward_error *e) {
         memset(ret, 0, sizeof *ret);
-        int r = request_copy_policy(tier, &ret->policy, e);
+        int r = copy_tier(tier, &ret->policy, e);
         if (r < 0)
                 return r;
         static const char *const keys[] = {"language", "tier", "idle_timeout", "max_lifetime", "limits", NULL};
@@ -369,21 +339,22 @@ int request_session(const json_t *body, const policy *tier, session_request *ret
             (r = get_string(body, "tier", &tier_name, NULL, e)) < 0)
                 return r;
         if (!language)
-                return fail(e, 400, "invalid_field", "language", "language: missing (one of %s)", session_languages());
+                return err_set_at(e, -EINVAL, "invalid_field", "language", "language: missing (one of %s)",
+                                  session_languages());
         if (!session_language_ok(language))
-                return fail(e, 400, "invalid_field", "language", "language: unknown '%s' (sessions support %s)",
-                            language, session_languages());
+                return err_set_at(e, -EINVAL, "invalid_field", "language",
+                                  "language: unknown '%s' (sessions support %s)", language, session_languages());
         snprintf(ret->language, sizeof ret->language, "%s", language);
         if (tier_name && strcmp(tier_name, tier->name ? tier->name : "default") != 0)
-                return fail(e, 403, "forbidden", "tier", "tier: this tenant may use only '%s'",
-                            tier->name ? tier->name : "default");
+                return err_set_at(e, -EPERM, "forbidden", "tier", "tier: this tenant may use only '%s'",
+                                  tier->name ? tier->name : "default");
         ret->idle_timeout_ms = WARD_SESSION_IDLE_DEFAULT_MS;
         ret->max_lifetime_ms = WARD_SESSION_LIFETIME_DEFAULT_MS;
         if ((r = get_duration(body, "idle_timeout", "idle_timeout", &ret->idle_timeout_ms, e)) < 0 ||
             (r = get_duration(body, "max_lifetime", "max_lifetime", &ret->max_lifetime_ms, e)) < 0)
                 return r;
         if (ret->max_lifetime_ms > WARD_SESSION_LIFETIME_MAX_MS)
-                return fail(e, 400, "invalid_field", "max_lifetime", "max_lifetime: at most 24h");
+                return err_set_at(e, -EINVAL, "invalid_field", "max_lifetime", "max_lifetime: at most 24h");
         if (ret->idle_timeout_ms > ret->max_lifetime_ms)
                 ret->idle_timeout_ms = ret->max_lifetime_ms;
         static const char *const session_limits[] = {"memory", "disk", "pids", "file_size", "output", NULL};
@@ -396,7 +367,7 @@ int request_session(const json_t *body, const policy *tier, session_request *ret
         return 0;
 }
 
-int request_cell(const json_t *body, const policy *tier, cell_request *ret, req_error *e) {
+int request_cell(const json_t *body, const policy *tier, cell_request *ret, ward_error *e) {
         memset(ret, 0, sizeof *ret);
         static const char *const keys[] = {"code", "timeout", "cpu_time", NULL};
         int r = known_keys(body, keys, "", e);
@@ -405,18 +376,18 @@ int request_cell(const json_t *body, const policy *tier, cell_request *ret, req_
         if ((r = get_string(body, "code", &ret->code, &ret->code_len, e)) < 0)
                 return r;
         if (!ret->code)
-                return fail(e, 400, "invalid_field", "code", "code: missing");
+                return err_set_at(e, -EINVAL, "invalid_field", "code", "code: missing");
         if (ret->code_len > WARD_CODE_MAX)
-                return fail(e, 413, "too_large", "code", "code: larger than %u bytes", WARD_CODE_MAX);
+                return err_set_at(e, -E2BIG, "too_large", "code", "code: larger than %u bytes", WARD_CODE_MAX);
         ret->wall_ms = tier->wall_time_ms < WARD_CELL_WALL_DEFAULT_MS ? tier->wall_time_ms : WARD_CELL_WALL_DEFAULT_MS;
         ret->cpu_ms = tier->cpu_time_ms;
         if ((r = get_duration(body, "timeout", "timeout", &ret->wall_ms, e)) < 0 ||
             (r = get_duration(body, "cpu_time", "cpu_time", &ret->cpu_ms, e)) < 0)
                 return r;
         if (ret->wall_ms > tier->wall_time_ms)
-                return fail(e, 403, "over_tier", "timeout", "timeout: above what this tenant's tier allows");
+                return err_set_at(e, -EPERM, "over_tier", "timeout", "timeout: above what this tenant's tier allows");
         if (ret->cpu_ms > tier->cpu_time_ms)
-                return fail(e, 403, "over_tier", "cpu_time", "cpu_time: above what this tenant's tier allows");
+                return err_set_at(e, -EPERM, "over_tier", "cpu_time", "cpu_time: above what this tenant's tier allows");
         return 0;
 }
 
@@ -430,8 +401,7 @@ bool request_pool_fits(const policy *p, const policy *tier) {
 }
 
 int request_pool_policy(const policy *tier, policy *ret) {
-        req_error e = {0};
-        if (request_copy_policy(tier, ret, &e) < 0)
+        if (policy_copy(tier, ret) < 0)
                 return -ENOMEM;
         ret->wall_time_ms = WARD_SESSION_LIFETIME_MAX_MS + 60000;
         ret->cpu_time_ms = WARD_SESSION_LIFETIME_MAX_MS;

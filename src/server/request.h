@@ -1,6 +1,9 @@
 /* What the parent accepts from the front, field by field: each API body
- * becomes a typed request, or an error naming the field. Limits are
- * applied on top of the tenant's tier and may only lower it. */
+ * becomes a typed request, or a ward_error with the reason a client sees
+ * ("invalid_field", "unknown_field", "over_tier", "forbidden", "too_large",
+ * "unavailable", "internal"; apierror.c gives each its HTTP status) and
+ * the field at fault. Limits are applied on top of the tenant's tier and
+ * may only lower it. */
 #pragma once
 
 #include <jansson.h>
@@ -12,13 +15,6 @@
 
 #include "policy/policy.h"
 #include "service/run.h"
-
-typedef struct req_error {
-        int status;       /* HTTP status */
-        const char *code; /* invalid_field, unknown_field, over_tier, ... */
-        char field[64];
-        char msg[512];
-} req_error;
 
 typedef service_file req_file; /* a file a run places in its work dir */
 
@@ -35,7 +31,7 @@ typedef struct run_request {
         size_t stdin_len;
 } run_request;
 
-int request_run(const json_t *body, const policy *tier, run_request *ret, req_error *e);
+int request_run(const json_t *body, const policy *tier, run_request *ret, ward_error *e);
 void run_request_free(run_request *r);
 
 typedef struct session_request {
@@ -45,7 +41,7 @@ typedef struct session_request {
         uint64_t max_lifetime_ms;
 } session_request;
 
-int request_session(const json_t *body, const policy *tier, session_request *ret, req_error *e);
+int request_session(const json_t *body, const policy *tier, session_request *ret, ward_error *e);
 
 typedef struct cell_request {
         const char *code; /* borrowed from the body */
@@ -53,10 +49,8 @@ typedef struct cell_request {
         uint64_t wall_ms, cpu_ms;
 } cell_request;
 
-int request_cell(const json_t *body, const policy *tier, cell_request *ret, req_error *e);
+int request_cell(const json_t *body, const policy *tier, cell_request *ret, ward_error *e);
 
-/* A copy of the tier, to apply a request's fields on. */
-int request_copy_policy(const policy *tier, policy *ret, req_error *e);
 /* Whether a request's policy can run in a warm sandbox of the tier. */
 bool request_pool_fits(const policy *p, const policy *tier);
 /* The policy warm sandboxes start with: the tier, living as long as a
