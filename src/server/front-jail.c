@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <sched.h>
 #include <stddef.h>
 #include <seccomp.h>
@@ -26,6 +27,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "basic/cleanup.h"
@@ -175,6 +177,15 @@ int front_confine(const front_opts *o, unsigned *ret_applied, char *ret_missing,
         int r;
         if (missing_len)
                 ret_missing[0] = '\0';
+
+        /* 0. What a front needs of the file system is done while it can
+         *    still open a file: jansson seeds its hash function from
+         *    /dev/urandom at its first object (both fronts parse JSON), and
+         *    glibc reads /etc/localtime at its first time conversion (even
+         *    to UTC: libmicrohttpd's Date header). Afterwards either would
+         *    be a call the seccomp filter kills. */
+        json_object_seed(0);
+        tzset();
 
         /* 1. Only the listening socket, the parent's socket and stdio: the
          *    parent may hold its jails' fds, audit logs, cgroup

@@ -170,12 +170,6 @@ int front_main(const front_opts *o) {
         if (!front.o.reply_timeout_s)
                 front.o.reply_timeout_s = WARD_API_REPLY_TIMEOUT_S;
 
-        /* jansson seeds its hash function from /dev/urandom on first use:
-         * now, while a file can still be opened. */
-        json_object_seed(0);
-        /* glibc reads /etc/localtime the first time it converts a time,
-         * even to UTC (libmicrohttpd's Date header): likewise now. */
-        tzset();
         sigset_t waitmask;
         int r = setup_signals(&waitmask);
         if (r < 0) {

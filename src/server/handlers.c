@@ -20,6 +20,7 @@
 #include "server/reply.h"
 #include "server/request.h"
 #include "server/server.h"
+#include "service/run.h"
 
 static json_t *rfc3339(uint64_t ms) {
         time_t t = (time_t)(ms / 1000);
@@ -69,10 +70,6 @@ static int err_reply(server *s, uint64_t id, const ward_error *e) {
         return reply_ward_error(s->front_fd, id, e);
 }
 
-static bool hand_over(host *h, uint64_t id, const char *json) {
-        return frame_write(h->fd, FRAME_REQUEST, id, json, strlen(json), NULL, 0) == 0;
-}
-
 void op_run(server *s, const op_request *r, tenant *t) {
         uint64_t id = r->id;
         const json_t *body = r->body; /* an object: the table requires it */
@@ -105,24 +102,14 @@ void op_run(server *s, const op_request *r, tenant *t) {
         }
         bool stream = r->stream;
         host *h = NULL;
-        if (rq.language[0] && session_language_ok(rq.language) && !rq.stdin_data &&
-            request_pool_fits(&rq.policy, &s->cfg.tier) && (h = pool_take(s, rq.language))) {
-                json_t *msg = json_pack("{s:s, s:O, s:b, s:s}", "op", "script", "body", body, "stream", stream,
-                                        "tenant", t->name);
-                _cleanup_free_ char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
-                json_decref(msg);
-                if (text && hand_over(h, id, text)) {
-                        free(h->tenant);
-                        h->tenant = strdup(t->name);
-                        h->kind = HOST_RUN;
-                        s->pool_hits++;
-                } else {
-                        host_end(h);
-                        h = NULL;
-                }
-        }
+        bool warm_ok = service_run_via_driver_ok(rq.language, rq.stdin_data != NULL);
+        if (warm_ok && request_pool_fits(&rq.policy, &s->cfg.tier) && (h = pool_take(s, rq.language)))
+                h = pool_hand_over(s, h, id,
+                                   json_pack("{s:s, s:O, s:b, s:s}", "op", "script", "body", body, "stream", stream,
+                                             "tenant", t->name),
+                                   t->name, HOST_RUN);
         if (!h) {
-                if (rq.language[0] && session_language_ok(rq.language))
+                if (warm_ok)
                         s->pool_misses++;
                 run_arg a = {.id = id, .rq = &rq, .stream = stream};
                 h = host_spawn(s, HOST_RUN, t->name, run_host_main, &a);
@@ -183,20 +170,10 @@ void op_session_create(server *s, const op_request *r, tenant *t) {
                 n += snprintf(sid + n, sizeof sid - (size_t)n, "%02x", rnd[i]);
         host *h = NULL;
         if (request_pool_fits(&sr.policy, &s->cfg.tier) && sr.policy.output == s->cfg.tier.output &&
-            (h = pool_take(s, sr.language))) {
-                json_t *msg = json_pack("{s:s, s:s, s:s}", "op", "adopt", "tenant", t->name, "session", sid);
-                _cleanup_free_ char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
-                json_decref(msg);
-                if (text && hand_over(h, id, text)) {
-                        free(h->tenant);
-                        h->tenant = strdup(t->name);
-                        h->kind = HOST_SESSION;
-                        s->pool_hits++;
-                } else {
-                        host_end(h);
-                        h = NULL;
-                }
-        }
+            (h = pool_take(s, sr.language)))
+                h = pool_hand_over(s, h, id,
+                                   json_pack("{s:s, s:s, s:s}", "op", "adopt", "tenant", t->name, "session", sid),
+                                   t->name, HOST_SESSION);
         if (!h) {
                 s->pool_misses++;
                 session_arg a = {.id = id, .sr = &sr, .session_id = sid};

@@ -2,6 +2,7 @@
  * interpreter loaded, so that a run or a session only hands code to a
  * process that is already waiting. Each warm sandbox serves one request
  * and is never handed out again. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "basic/cleanup.h"
@@ -87,4 +88,20 @@ void pool_start_failed(server *s, const char *language) {
         for (size_t l = 0; lang_pooled(l); l++)
                 if (strcmp(language, lang_pooled(l)) == 0)
                         s->pool_backoff_until[l] = clock_mono_ms() + 10000;
+}
+
+host *pool_hand_over(server *s, host *h, uint64_t id, json_t *msg, const char *tenant_name, host_kind kind) {
+        _cleanup_free_ char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+        json_decref(msg);
+        char *name = strdup(tenant_name);
+        if (!text || !name || frame_write(h->fd, FRAME_REQUEST, id, text, strlen(text), NULL, 0) < 0) {
+                free(name);
+                host_end(h); /* taken but not handed over: it serves nobody now */
+                return NULL;
+        }
+        free(h->tenant);
+        h->tenant = name;
+        h->kind = kind;
+        s->pool_hits++;
+        return h;
 }

@@ -116,6 +116,10 @@ host *host_find_session(server *s, const char *id, const tenant *t);
 void pool_refill(server *s);
 void pool_schedule_refill(server *s);
 host *pool_take(server *s, const char *language);
+/* Hands a taken warm sandbox its one piece of work (msg, which it
+ * steals) as request id of the tenant: it is a host of `kind` from then
+ * on. NULL when it could not take it (it is ended then). */
+host *pool_hand_over(server *s, host *h, uint64_t id, json_t *msg, const char *tenant_name, host_kind kind);
 size_t pool_count(const server *s, bool warm);
 /* A warm sandbox of this language could not start: no more for a while. */
 void pool_start_failed(server *s, const char *language);
