@@ -57,6 +57,8 @@
 #define WARD_NET_BYTES_OUT_DEFAULT (256ull << 20)
 #define WARD_NET_BYTES_IN_DEFAULT (1ull << 30)
 #define WARD_NET_BYTES_MAX (1ull << 40)
+#define NET_RULES_MAX 256u         /* rules in one list of a policy (allow or deny) */
+#define NET_HOSTS_MAX 256u         /* entries of a policy's hosts map */
 #define WARD_NET_NAMES_MAX 4096u   /* names one run's DNS answers give addresses to */
 #define WARD_NET_RECORDS_MAX 1024u /* destinations one run's network record keeps */
 

@@ -31,10 +31,9 @@
 #include <stdint.h>
 
 #include "basic/error.h"
+#include "basic/limits.h"
 
-#define NET_RULES_MAX 256u /* rules in one list (allow or deny) */
-#define NET_HOSTS_MAX 256u /* entries of the hosts map */
-#define NET_NAME_MAX 253u  /* a DNS name, without the trailing dot */
+#define NET_NAME_MAX 253u /* a DNS name, without the trailing dot (RFC 1035) */
 
 /* An address of either family, in network byte order. */
 typedef struct net_addr {
