@@ -26,8 +26,10 @@
 #include "service/status.h"
 #include "supervise/supervise.h"
 
+/* The help, in two parts around the line of languages (exec/lang.c's
+ * table says which). */
 static const char help[] = "usage: ward run [OPTIONS] [--] COMMAND [ARG...]\n"
-                           "       ward run [OPTIONS] --lang python|node|bash|sh (-c CODE | FILE | -) [ARG...]\n"
+                           "       ward run [OPTIONS] --lang LANG (-c CODE | FILE | -) [ARG...]\n"
                            "\n"
                            "Runs COMMAND, or CODE in the given language, in a sandbox: new user, pid, mount, net,\n"
                            "ipc, uts and cgroup namespaces, a read-only root, seccomp, landlock, no capabilities.\n"
@@ -56,26 +58,26 @@ static const char help[] = "usage: ward run [OPTIONS] [--] COMMAND [ARG...]\n"
                            "  --net allow=RULE,... connections to these destinations only, through ward:\n"
                            "                       NAME[:PORT], *.DOMAIN[:PORT], IP[/PREFIX][:PORT]\n"
                            "  --net deny=RULE,...  never these (deny rules win)\n"
-                           "  --add-host NAME:IP   NAME resolves to IP inside (as docker --add-host)\n"
-                           "  --lang LANG          run code: python, node, bash or sh\n"
-                           "  -c CODE              the code, with --lang (else FILE, or - for stdin)\n"
-                           "  --json               print one JSON result document instead of the outputs\n"
-                           "  --audit FILE         append one JSON line per run to FILE\n"
-                           "  -h, --help           this help\n"
-                           "\n"
-                           "SIZE: 123, 64K, 256M, 1G. DURATION: 500ms, 5s, 2m, 1h (a plain number is seconds).\n"
-                           "\n"
-                           "exit status (without --json):\n"
-                           "  N        the program's own exit code\n"
-                           "  128+N    the program was ended by signal N (137 when ward ended it for a limit)\n"
-                           "  124      the wall-time or CPU-time limit ended it (as timeout(1))\n"
-                           "  125      ward itself failed, or the request was invalid\n"
-                           "  126      the command could not be executed\n"
-                           "  127      the command was not found in the sandbox\n"
-                           "With --json: 0 when the run's document was printed; 125 when the request was invalid\n"
-                           "(one line on stderr, no document) or ward failed (a document with status \"error\").\n"
-                           "\n"
-                           "See ward-run(1).\n";
+                           "  --add-host NAME:IP   NAME resolves to IP inside (as docker --add-host)\n";
+static const char help_after_lang[] =
+        "  -c CODE              the code, with --lang (else FILE, or - for stdin)\n"
+        "  --json               print one JSON result document instead of the outputs\n"
+        "  --audit FILE         append one JSON line per run to FILE\n"
+        "  -h, --help           this help\n"
+        "\n"
+        "SIZE: 123, 64K, 256M, 1G. DURATION: 500ms, 5s, 2m, 1h (a plain number is seconds).\n"
+        "\n"
+        "exit status (without --json):\n"
+        "  N        the program's own exit code\n"
+        "  128+N    the program was ended by signal N (137 when ward ended it for a limit)\n"
+        "  124      the wall-time or CPU-time limit ended it (as timeout(1))\n"
+        "  125      ward itself failed, or the request was invalid\n"
+        "  126      the command could not be executed\n"
+        "  127      the command was not found in the sandbox\n"
+        "With --json: 0 when the run's document was printed; 125 when the request was invalid\n"
+        "(one line on stderr, no document) or ward failed (a document with status \"error\").\n"
+        "\n"
+        "See ward-run(1).\n";
 
 enum {
         OPT_POLICY = 256,
@@ -238,6 +240,8 @@ static int parse_args(int argc, char **argv, run_args *a, int *ret_optind) {
                 switch (c) {
                 case 'h':
                         fputs(help, stdout);
+                        printf("  --lang LANG          run code: %s\n", lang_names());
+                        fputs(help_after_lang, stdout);
                         return 1;
                 case 'c':
                         a->code_arg = optarg;
