@@ -22,6 +22,7 @@
 #include "server/reply.h"
 #include "service/audit.h"
 #include "service/run.h"
+#include "service/session.h"
 #include "supervise/supervise.h"
 
 typedef struct stream_ctx {
@@ -171,63 +172,75 @@ static bool serve_cell(int fd, uint64_t id, session *s, const json_t *m) {
                 .cancelled = cell_cancelled,
         };
         json_t *doc = NULL;
-        ward_error err = {0};
+        ward_error err = {0}, audit_err = {0};
         if (!json_is_string(code) || !co.wall_ms || !co.cpu_ms) {
                 (void)reply_error(fd, id, 400, "invalid_field", "code", 0, "code: missing");
                 return true;
         }
-        if (session_cell(s, json_string_value(code), json_string_length(code), &co, &doc, &err) < 0) {
+        service_audit_ctx a = {.fd = audit_fd, .tenant = audit_tenant, .session = audit_session};
+        if (service_cell(s, json_string_value(code), json_string_length(code), &co, &a, &doc, &audit_err, &err) < 0) {
                 (void)reply_error(fd, id, 503, "unavailable", NULL, 1, "%s", err.msg);
                 return !sc.ending;
         }
-        audit(doc, "cell", session_policy(s), json_string_value(code), json_string_length(code), NULL,
-              result_text_max(session_policy(s)->output) + WARD_DRIVER_AUDIT_SLACK);
+        /* A failed audit line is said on stderr: the answer has its
+         * result, and the log's writer is the one who must hear of it. */
+        if (audit_err.code)
+                fprintf(stderr, "%s: %s\n", serve_log_name, audit_err.msg);
         (void)reply_json(fd, id, 200, doc);
         return !sc.ending;
 }
 
 static void serve_file(int fd, uint64_t id, session *s, const char *op, const json_t *m, const frame *f) {
-        ward_error err = {0};
-        int home = session_home_fd(s);
-        const char *path = str(m, "path");
-        int r;
-        if (home < 0) {
-                (void)reply_error(fd, id, 503, "unavailable", NULL, 1, "the session is restarting");
+        static const struct {
+                const char *name;
+                service_file_op op;
+        } ops[] = {
+                {"file.put", SERVICE_FILE_PUT},
+                {"file.get", SERVICE_FILE_GET},
+                {"file.delete", SERVICE_FILE_DELETE},
+                {"file.list", SERVICE_FILE_LIST},
+        };
+        size_t k = 0;
+        while (k < ELEMENTSOF(ops) && strcmp(ops[k].name, op) != 0)
+                k++;
+        if (k == ELEMENTSOF(ops)) {
+                (void)reply_error(fd, id, 400, "invalid_field", NULL, 0, "unknown operation");
                 return;
         }
-        if (strcmp(op, "file.put") == 0) {
-                r = files_put(home, path ? path : "", f->blob ? f->blob : "", f->hdr.blob_len, &err);
-                if (r >= 0) {
-                        (void)reply_json(fd, id, 201,
-                                         json_pack("{s:s, s:I}", "path", path, "size", (json_int_t)f->hdr.blob_len));
-                        return;
-                }
-        } else if (strcmp(op, "file.get") == 0) {
-                _cleanup_free_ char *data = NULL;
-                size_t len = 0;
-                r = files_get(home, path ? path : "", WARD_API_FILE_MAX, &data, &len, &err);
-                if (r >= 0) {
-                        (void)reply_blob(fd, id, 200, "application/octet-stream", data, len);
-                        return;
-                }
-        } else if (strcmp(op, "file.delete") == 0) {
-                r = files_delete(home, path ? path : "", &err);
-                if (r >= 0) {
-                        (void)reply_json(fd, id, 204, json_null());
-                        return;
-                }
-        } else {
-                json_t *list = NULL;
-                const char *dir = str(m, "dir");
-                r = files_list(home, dir ? dir : "", &list, &err);
-                if (r >= 0) {
-                        (void)reply_json(fd, id, 200, json_pack("{s:o}", "files", list));
-                        return;
-                }
+        const char *path = str(m, k == SERVICE_FILE_LIST ? "dir" : "path");
+        service_file_req rq = {
+                .op = ops[k].op,
+                .path = path,
+                .data = f->blob,
+                .len = f->hdr.blob_len,
+                .max = WARD_API_FILE_MAX,
+        };
+        _cleanup_free_ char *data = NULL;
+        size_t len = 0;
+        json_t *list = NULL;
+        ward_error err = {0};
+        if (service_files(s, &rq, &data, &len, &list, &err) < 0) {
+                const char *reason;
+                unsigned st = apierror_status(&err, &reason);
+                (void)reply_error(fd, id, (int)st, reason, err.field[0] ? err.field : NULL,
+                                  strcmp(reason, "unavailable") == 0 ? 1 : 0, "%s", err.msg);
+                return;
         }
-        const char *code;
-        int st = (int)apierror_status(&err, &code);
-        (void)reply_error(fd, id, st, code, strcmp(op, "file.list") == 0 ? "dir" : "path", 0, "%s", err.msg);
+        switch (rq.op) {
+        case SERVICE_FILE_PUT:
+                (void)reply_json(fd, id, 201,
+                                 json_pack("{s:s, s:I}", "path", path ? path : "", "size", (json_int_t)rq.len));
+                break;
+        case SERVICE_FILE_GET:
+                (void)reply_blob(fd, id, 200, "application/octet-stream", data, len);
+                break;
+        case SERVICE_FILE_DELETE:
+                (void)reply_json(fd, id, 204, json_null());
+                break;
+        case SERVICE_FILE_LIST:
+                (void)reply_json(fd, id, 200, json_pack("{s:o}", "files", list));
+                break;
+        }
 }
 
 /* Serves cell and file requests until "end" or the parent's EOF. */

@@ -5,6 +5,7 @@
  * record is made is written here once.
  *
  * run.c: one-shot runs, cold or on a started (warm) session's sandbox.
+ * session.c: a session's files, and a cell with its audit record.
  * audit.c: the audit record of a run or a cell, with its digests.
  * status.c: the words for a result's status, for people. */
 #pragma once
