@@ -47,6 +47,8 @@
 /* A cell's audit line beyond its outputs: results, error, file changes. */
 #define WARD_DRIVER_AUDIT_SLACK (1024u * 1024u)
 #define WARD_DRIVER_MSG_MAX (64u * 1024u * 1024u) /* bytes of one line from a REPL driver */
+#define WARD_DRIVER_LINE_SLACK (64u * 1024u)      /* a line's envelope beyond the output limit */
+#define WARD_CELL_BUNDLES_MAX 1000u               /* results and displays one cell may give */
 #define WARD_FILES_LIST_MAX 10000u                /* entries a file listing or a cell's change list walks */
 #define WARD_FILES_DEPTH_MAX 32                   /* directories deep a file listing goes */
 #define WARD_LINE_MAX 1024u                       /* one line a confined process writes on stderr */

@@ -70,6 +70,14 @@ typedef struct cell_state {
         bool exited;     /* a script's driver said its exit status, */
         int exit_status; /* just before exiting */
         json_t *ready;
+        /* What the driver said the cell produced (results and displays),
+         * held by this process, outside the sandbox's cgroup: bounded by
+         * the output limit in bytes and by WARD_CELL_BUNDLES_MAX in count,
+         * whatever the driver (which cell code can talk for) sends. */
+        uint64_t bundle_cap;
+        uint64_t bundle_bytes;
+        unsigned n_bundles;
+        bool over_cap; /* past either: the cell ends as output_limit */
 } cell_state;
 
 static void handle_message(cell_state *c, const char *line, size_t len) {
@@ -94,7 +102,13 @@ static void handle_message(cell_state *c, const char *line, size_t len) {
         }
         json_t *data = json_object_get(m, "data");
         if ((strcmp(type, "result") == 0 || strcmp(type, "display") == 0) && json_is_object(data)) {
-                json_array_append(strcmp(type, "result") == 0 ? c->results : c->displays, data);
+                if (c->over_cap || c->n_bundles >= WARD_CELL_BUNDLES_MAX || len > c->bundle_cap - c->bundle_bytes) {
+                        c->over_cap = true; /* dropped: the cell is ended */
+                } else {
+                        c->bundle_bytes += len;
+                        c->n_bundles++;
+                        json_array_append(strcmp(type, "result") == 0 ? c->results : c->displays, data);
+                }
         } else if (strcmp(type, "error") == 0 && !c->error) {
                 json_t *e = json_object();
                 static const char *const keys[] = {"ename", "evalue", "traceback"};
@@ -118,6 +132,12 @@ static void handle_message(cell_state *c, const char *line, size_t len) {
 /* Reads what the control socket has and handles each whole line. <0: the
  * socket ended or a line went over its cap. */
 static int read_ctl(session *s, cell_state *c) {
+        /* A line is at most what the cell's results may hold in all, and
+         * room for its envelope: one over that is the output limit passed
+         * (-EFBIG), never a buffer that grows with what the sandbox sends. */
+        uint64_t line_max = c->bundle_cap + WARD_DRIVER_LINE_SLACK;
+        if (line_max > WARD_DRIVER_MSG_MAX)
+                line_max = WARD_DRIVER_MSG_MAX;
         char chunk[65536];
         for (int rounds = 0; rounds < 64; rounds++) {
                 ssize_t n = read(s->ctl, chunk, sizeof chunk);
@@ -131,8 +151,10 @@ static int read_ctl(session *s, cell_state *c) {
                 while (off < (size_t)n) {
                         char *nl = memchr(chunk + off, '\n', (size_t)n - off);
                         size_t take = nl ? (size_t)(nl - (chunk + off)) : (size_t)n - off;
-                        if (s->line_len + take > WARD_DRIVER_MSG_MAX)
-                                return -EMSGSIZE;
+                        if (s->line_len + take > line_max) {
+                                c->over_cap = true;
+                                return -EFBIG;
+                        }
                         if (s->line_len + take + 1 > s->line_alloc) {
                                 size_t a = s->line_alloc ? s->line_alloc : 4096;
                                 while (a < s->line_len + take + 1)
@@ -220,7 +242,7 @@ static int launch(session *s, ward_error *err) {
                 stop(s);
                 return r;
         }
-        cell_state c = {.id = UINT64_MAX};
+        cell_state c = {.id = UINT64_MAX, .bundle_cap = s->policy->output};
         uint64_t deadline = clock_mono_ms() + READY_TIMEOUT_MS;
         while (!c.ready) {
                 uint64_t now = clock_mono_ms();
@@ -338,7 +360,12 @@ typedef struct cell_run {
 static int exchange(session *s, const char *op, const char *code, size_t len, const cell_opts *o, result *res,
                     cell_run *cr) {
         uint64_t id = ++s->next_id;
-        cr->c = (cell_state){.id = id, .results = json_array(), .displays = json_array()};
+        cr->c = (cell_state){
+                .id = id,
+                .results = json_array(),
+                .displays = json_array(),
+                .bundle_cap = s->policy->output,
+        };
         if (!cr->c.results || !cr->c.displays)
                 return -ENOMEM;
         outgoing out = {.code = code, .code_len = len};
@@ -418,8 +445,14 @@ static int exchange(session *s, const char *op, const char *code, size_t len, co
                         if (rr == -EPIPE && script) {
                                 close(s->ctl);
                                 s->ctl = -1;
-                        } else if (rr < 0) {
+                        } else if (rr < 0 && !cr->c.over_cap) {
                                 cr->c.broken = true;
+                        }
+                        /* Past the output limit through the control socket:
+                         * ended as output to stdout past it would be. */
+                        if (cr->c.over_cap) {
+                                sv_kill(s->sv, STATUS_OUTPUT_LIMIT, "output");
+                                break;
                         }
                 }
                 if (r == -EPIPE || r == -ECONNRESET)
@@ -605,8 +638,7 @@ bool session_idle(session *s, int fd, int timeout_ms) {
         if (pf[1].revents) {
                 /* Between cells the driver has nothing to say; what cell
                  * code writes there is read and dropped. */
-                cell_state c = {.id = 0};
-                c.results = NULL;
+                cell_state c = {.id = 0, .bundle_cap = s->policy->output};
                 int r = read_ctl(s, &c);
                 cell_state_free(&c);
                 if (r < 0) {

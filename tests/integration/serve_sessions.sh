@@ -185,6 +185,29 @@ for i in 1 2 3; do
   expect_eq "a cell printing 2 MiB ($i): its answer ($big) says whether the state was lost (x afterwards: $(j '.results[0]["text/plain"] // .error.ename'))" "${big#* }" "$lost"
 done
 
+# Cell code can talk for the driver on its control socket (display's
+# session object is in reach). What it says there is held by the
+# session's host, outside the sandbox's cgroup: results and displays are
+# bounded by the output limit (1M here) in bytes and by 1000 in count,
+# and past either the cell ends as output_limit.
+new_session python
+FLOOD=$SID
+cell $FLOOD 's = display.__self__
+for _ in range(30):
+    s.ctl.send({"type": "display", "id": s.rid, "data": {"text/plain": "z" * 5_000_000}})'
+expect_eq "30 displays of 5 MB on the control socket: HTTP status" "$CODE" 200
+expect_eq "30 displays of 5 MB: the cell ends as output_limit, the session restarted" \
+  "$(j '"\(.status) \(.session_restarted)"')" "output_limit true"
+expect_eq "30 displays of 5 MB: the answer holds none of them (${#OUT} bytes)" "$((${#OUT} < 1048576))" 1
+cell $FLOOD 's = display.__self__
+for i in range(5000):
+    s.ctl.send({"type": "display", "id": s.rid, "data": {"text/plain": str(i)}})'
+expect_eq "5000 small displays: output_limit" "$(j .status)" output_limit
+expect_eq "5000 small displays: at most 1000 kept ($(j '.displays | length'))" "$(j '.displays | length <= 1000')" true
+cell $FLOOD 'display(1, 2)
+6 * 7'
+expect_eq "afterwards the session answers, with displays" "$(j '"\(.displays | length) \(.results[0]["text/plain"])"')" "2 42"
+
 # ---- a cell, streamed ----
 client stream "$U/v1/sessions/$PY/cells" '{"code": "import time\nprint(\"one\", flush=True)\ntime.sleep(0.8)\nprint(\"two\")\nx + 1"}' >"$T_TMP/ndjson" 2>"$T_TMP/ndjson.err"
 cut -f2- "$T_TMP/ndjson" >"$T_TMP/lines"
