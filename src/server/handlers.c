@@ -15,7 +15,6 @@
 #include "basic/clock.h"
 #include "exec/files.h"
 #include "exec/session.h"
-#include "server/apierror.h"
 #include "server/host.h"
 #include "server/reply.h"
 #include "server/request.h"
@@ -179,7 +178,7 @@ void op_session_create(server *s, const op_request *r, tenant *t) {
                 session_arg a = {.id = id, .sr = &sr, .session_id = sid};
                 h = host_spawn(s, HOST_SESSION, t->name, session_host_main, &a);
         }
-        if (!h || !h->tenant) {
+        if (!h) {
                 policy_free(&sr.policy);
                 (void)reply_error(s->front_fd, id, 503, "unavailable", NULL, 1, "cannot start a session: %s",
                                   strerror(errno));
@@ -274,9 +273,8 @@ void op_session_forward(server *s, const op_request *r, tenant *t) {
                 ward_error err = {0};
                 bool list = r->op == OP_FILE_LIST;
                 if (files_check_path(list ? (dir ? dir : "") : (path ? path : ""), list, &err) < 0) {
-                        const char *code;
-                        int st = (int)apierror_status(&err, &code);
-                        (void)reply_error(s->front_fd, id, st, code, list ? "dir" : "path", 0, "%s", err.msg);
+                        snprintf(err.field, sizeof err.field, "%s", list ? "dir" : "path");
+                        (void)reply_ward_error(s->front_fd, id, &err);
                         return;
                 }
                 fwd = json_pack("{s:s, s:s?, s:s?}", "op", op, "path", path, "dir", dir);

@@ -16,7 +16,6 @@
 #include "basic/limits.h"
 #include "exec/files.h"
 #include "exec/lang.h"
-#include "server/apierror.h"
 #include "server/frame.h"
 #include "server/front.h"
 #include "server/reply.h"
@@ -111,23 +110,13 @@ static service_run_req run_req_of(const run_request *rq, stream_ctx *sc, bool st
         };
 }
 
-/* The answer to a run the service could not start: a client may try
- * again in a second when no sandbox could be had. */
-static int reply_run_error(int fd, uint64_t id, const ward_error *err) {
-        const char *reason;
-        unsigned st = apierror_status(err, &reason);
-        if (strcmp(reason, "unavailable") != 0)
-                return reply_ward_error(fd, id, err);
-        return reply_error(fd, id, (int)st, reason, err->field[0] ? err->field : NULL, 1, "%s", err->msg);
-}
-
 int host_run(int fd, uint64_t id, const run_request *rq, bool stream) {
         stream_ctx sc = {.fd = fd, .id = id};
         service_run_req srq = run_req_of(rq, &sc, stream);
         result res;
         result_init(&res, rq->policy.output);
         ward_error err = {0};
-        int r = service_run(&srq, &res, &err) < 0 ? reply_run_error(fd, id, &err) : reply_result(fd, id, &res, rq);
+        int r = service_run(&srq, &res, &err) < 0 ? reply_ward_error(fd, id, &err) : reply_result(fd, id, &res, rq);
         result_free(&res);
         return r < 0 ? 1 : 0;
 }
@@ -220,10 +209,7 @@ static void serve_file(int fd, uint64_t id, session *s, const char *op, const js
         json_t *list = NULL;
         ward_error err = {0};
         if (service_files(s, &rq, &data, &len, &list, &err) < 0) {
-                const char *reason;
-                unsigned st = apierror_status(&err, &reason);
-                (void)reply_error(fd, id, (int)st, reason, err.field[0] ? err.field : NULL,
-                                  strcmp(reason, "unavailable") == 0 ? 1 : 0, "%s", err.msg);
+                (void)reply_ward_error(fd, id, &err);
                 return;
         }
         switch (rq.op) {
@@ -314,7 +300,7 @@ static int pool_script(int fd, uint64_t id, session *s, const json_t *m, const p
         result res;
         result_init(&res, rq.policy.output);
         ward_error err = {0};
-        int r = service_run_on(s, &srq, &res, &err) < 0 ? reply_run_error(fd, id, &err)
+        int r = service_run_on(s, &srq, &res, &err) < 0 ? reply_ward_error(fd, id, &err)
                                                         : reply_result(fd, id, &res, &rq);
         result_free(&res);
         run_request_free(&rq);

@@ -36,7 +36,6 @@
 #include "basic/clock.h"
 #include "basic/fd.h"
 #include "basic/limits.h"
-#include "server/apierror.h"
 #include "server/frame.h"
 #include "server/front.h"
 #include "server/host.h"
@@ -173,10 +172,7 @@ static void handle_request(server *s, const frame *f) {
         if (op_request_parse(f, &r, &e) < 0) {
                 s->rejected_total++;
                 fprintf(stderr, "%s: refused a request from the front: %s\n", serve_log_name, e.msg);
-                const char *reason;
-                unsigned status = apierror_status(&e, &reason);
-                (void)reply_error(s->front_fd, f->hdr.id, (int)status, reason, e.field[0] ? e.field : NULL, 0, "%s",
-                                  e.msg);
+                (void)reply_ward_error(s->front_fd, f->hdr.id, &e);
                 return;
         }
         tenant *t = NULL;

@@ -79,5 +79,8 @@ int reply_chunk(int fd, uint64_t id, const char *type, const char *data, size_t 
 int reply_ward_error(int fd, uint64_t id, const ward_error *e) {
         const char *code;
         unsigned status = apierror_status(e, &code);
-        return reply_error(fd, id, (int)status, code, e->field[0] ? e->field : NULL, 0, "%s", e->msg);
+        /* Nothing could be had just now (a sandbox, memory, a session
+         * that restarts): a client may try again in a second. */
+        unsigned retry_after_s = strcmp(code, "unavailable") == 0 ? 1 : 0;
+        return reply_error(fd, id, (int)status, code, e->field[0] ? e->field : NULL, retry_after_s, "%s", e->msg);
 }

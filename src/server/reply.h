@@ -20,5 +20,6 @@ int reply_blob(int fd, uint64_t id, int status, const char *content_type, const 
 /* One streamed piece: {"type": stream, "data": text}. */
 int reply_chunk(int fd, uint64_t id, const char *type, const char *data, size_t len);
 /* e as an error reply: the status and code apierror_status() gives it,
- * its field (none when empty) and its message. */
+ * its field (none when empty) and its message; Retry-After: 1 when the
+ * code is "unavailable". */
 int reply_ward_error(int fd, uint64_t id, const ward_error *e);
