@@ -64,7 +64,7 @@ bench: build
 # directory's artifacts/ and the target exits with an error.
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 300
-FUZZ_TARGETS = policy options size netrules dns frame
+FUZZ_TARGETS = policy options size netrules dns frame json request
 
 $(FUZZ_BUILD)/build.ninja:
 	@command -v clang >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }

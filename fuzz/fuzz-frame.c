@@ -8,7 +8,7 @@
  *   - that is what a reading of the wire format written here, separately,
  *     says: a 24-byte native-endian header (type, json_len, id, blob_len),
  *     json_len bytes of JSON, blob_len bytes; -EBADMSG for a type outside
- *     1..4, -EMSGSIZE for a length over the caps (both before any byte of
+ *     1..FRAME_TYPE_MAX, -EMSGSIZE for a length over the caps (both before any byte of
  *     the body), -EPROTO for an empty JSON or one with a NUL (once the JSON
  *     is complete); from a socket, -EPIPE at the end between frames and
  *     -ECONNRESET inside one;
@@ -61,7 +61,7 @@ static void reference(const uint8_t *d, size_t n, outcome *o) {
                 }
                 uint32_t type = get32(d + off), json_len = get32(d + off + 4);
                 uint64_t blob_len = get64(d + off + 16);
-                if (type < 1 || type > 4) {
+                if (type < 1 || type > FRAME_TYPE_MAX) {
                         o->end = -EBADMSG;
                         return;
                 }

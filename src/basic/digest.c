@@ -2,6 +2,7 @@
 #include "basic/digest.h"
 
 #include <nettle/sha2.h>
+#include <string.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,4 +45,15 @@ void digest_finish(digest_ctx *c, char out[DIGEST_HEX_LEN]) {
         sha256_digest(&c->sha, sizeof d, d);
         to_hex(d, out);
         free(c);
+}
+
+bool digest_hex_valid(const char *s) {
+        return s && strlen(s) == DIGEST_HEX_LEN - 1 && strspn(s, "0123456789abcdef") == DIGEST_HEX_LEN - 1;
+}
+
+bool digest_hex_equal(const char *a, const char *b) {
+        unsigned char d = 0;
+        for (size_t i = 0; i < DIGEST_HEX_LEN - 1; i++)
+                d |= (unsigned char)(a[i] ^ b[i]);
+        return d == 0;
 }

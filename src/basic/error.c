@@ -11,7 +11,8 @@ static void one_line(char *s) {
                         *s = ' ';
 }
 
-static int set_va(ward_error *err, int code, const char *reason, const char *field, const char *fmt, va_list ap) {
+__attribute__((format(printf, 5, 0))) static int set_va(ward_error *err, int code, const char *reason,
+                                                        const char *field, const char *fmt, va_list ap) {
         if (code > 0)
                 code = -code;
         if (code == 0)

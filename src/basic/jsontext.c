@@ -3,7 +3,10 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "basic/buf.h"
 
@@ -38,4 +41,56 @@ int json_text(const json_t *doc, size_t flags, size_t max, int newline, char **r
         *ret = s.b.data;
         *ret_len = s.b.len - 1;
         return 0;
+}
+
+static json_t *refuse(json_error_t *jerr, size_t pos, size_t line, size_t col, const char *what, size_t n) {
+        if (jerr) {
+                memset(jerr, 0, sizeof *jerr);
+                jerr->line = (int)(line > INT32_MAX ? INT32_MAX : line);
+                jerr->column = (int)(col > INT32_MAX ? INT32_MAX : col);
+                jerr->position = (int)(pos > INT32_MAX ? INT32_MAX : pos);
+                snprintf(jerr->text, sizeof jerr->text, "%s %zu", what, n);
+        }
+        return NULL;
+}
+
+/* A value starts at each '{', '[' and '"' outside a string, and at the
+ * first character of each bare token (number, true, false, null). The
+ * count is an upper bound for invalid text, which jansson refuses anyway. */
+json_t *json_load_bounded(const char *text, size_t len, size_t flags, json_bounds b, json_error_t *jerr) {
+        size_t values = 0, line = 1, col = 0;
+        unsigned depth = 0;
+        bool in_string = false, escaped = false, in_token = false;
+        for (size_t i = 0; i < len; i++) {
+                char c = text[i];
+                col++;
+                if (c == '\n') {
+                        line++;
+                        col = 0;
+                }
+                if (in_string) {
+                        if (escaped)
+                                escaped = false;
+                        else if (c == '\\')
+                                escaped = true;
+                        else if (c == '"')
+                                in_string = false;
+                        continue;
+                }
+                bool token_char = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                  c == '-' || c == '+' || c == '.';
+                bool starts = (token_char && !in_token) || c == '"' || c == '{' || c == '[';
+                in_token = token_char;
+                if (c == '"')
+                        in_string = true;
+                if (starts && ++values > b.values)
+                        return refuse(jerr, i, line, col, "too many values: at most", b.values);
+                if (c == '{' || c == '[') {
+                        if (++depth > b.depth)
+                                return refuse(jerr, i, line, col, "nested deeper than", b.depth);
+                } else if ((c == '}' || c == ']') && depth > 0) {
+                        depth--;
+                }
+        }
+        return json_loadb(text, len, flags, jerr);
 }

@@ -64,6 +64,12 @@
 #define WARD_NET_NAMES_MAX 4096u   /* names one run's DNS answers give addresses to */
 #define WARD_NET_RECORDS_MAX 1024u /* destinations one run's network record keeps */
 
+/* JSON from outside (API bodies, request frames, MCP messages, a session
+ * driver's lines): values and nesting, checked before jansson builds a
+ * tree (basic/jsontext.h). */
+#define WARD_JSON_VALUES_MAX 65536u
+#define WARD_JSON_DEPTH_MAX 64u
+
 /* ward serve: the HTTP front. */
 #define WARD_API_MAX_CONNECTIONS 256u           /* concurrent client connections */
 #define WARD_API_BODY_MAX (32u << 20)           /* a JSON request body: 413 above */
@@ -76,11 +82,15 @@
 #define WARD_API_HEADER_VALUE_MAX 1024u         /* a header the parent asks the front to send */
 #define WARD_API_CONTENT_TYPE_MAX 255u          /* a content type the parent names */
 #define WARD_API_MESSAGE_MAX 256u               /* an error message the front writes itself */
-#define WARD_API_REQUEST_JSON_SLACK (64u << 10) /* request frame JSON beyond the body's own text */
+#define WARD_API_ENVELOPE_MAX (16u << 10)       /* a request frame's JSON: op, token, session, path, dir, peer */
+#define WARD_API_REQUEST_JSON_SLACK (64u << 10) /* parent to host: a request's JSON beyond its body's text */
 #define WARD_API_REPLY_JSON_MAX (256u << 20)    /* JSON of a frame from the parent */
 #define WARD_API_REPLY_BLOB_MAX (1ull << 30)    /* blob of a frame from the parent */
 #define WARD_API_STREAM_QUEUE_MAX (16u << 20)   /* chunks waiting for a slow client */
-#define WARD_API_BUFFERED_MAX (1ull << 30)      /* request bodies held at once, all clients: 503 above */
+#define WARD_API_BUFFERED_MAX (256ull << 20)    /* request bodies held at once, all clients: 503 above */
+#define WARD_API_PARSES_MAX 4u                  /* bodies the front checks (parses) at once */
+#define WARD_API_THREAD_STACK (1u << 20)        /* a connection thread's stack in the front */
+#define WARD_API_FRONT_DATA_MAX (1ull << 30)    /* the front's RLIMIT_DATA: its heap, stacks, buffers */
 #define WARD_API_DISCARD_MAX (1u << 20)         /* a chunked body read on past its cap, to answer 413 */
 #define WARD_API_WRITE_TIMEOUT_MS 10000         /* the parent takes none of a frame: it is gone */
 #define WARD_API_REPLY_TIMEOUT_S (25u * 3600u)  /* no reply at all: longer than any run may last */

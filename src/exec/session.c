@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "basic/cleanup.h"
+#include "basic/jsontext.h"
 #include "basic/clock.h"
 #include "basic/fd.h"
 #include "basic/limits.h"
@@ -82,7 +83,7 @@ typedef struct cell_state {
 
 static void handle_message(cell_state *c, const char *line, size_t len) {
         json_error_t jerr;
-        json_t *m = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+        json_t *m = json_load_bounded(line, len, JSON_REJECT_DUPLICATES, JSON_BOUNDS_INPUT, &jerr);
         if (!json_is_object(m)) {
                 json_decref(m);
                 c->broken = true;

@@ -209,9 +209,22 @@ static int forward(json_t *msg, const void *blob, size_t blob_len, enum mcp_kind
                 json_decref(msg);
                 return -EBUSY;
         }
-        _cleanup_free_ char *text = NULL;
-        size_t len = 0;
-        int r = json_text(msg, JSON_COMPACT, (size_t)WARD_API_BODY_MAX + WARD_API_REQUEST_JSON_SLACK, 0, &text, &len);
+        /* The body travels as the blob, as the HTTP front sends it: the
+         * parent reads a request's envelope before its body. */
+        _cleanup_free_ char *text = NULL, *body_text = NULL;
+        size_t len = 0, body_len = 0;
+        json_t *body = json_object_get(msg, "body");
+        int r = 0;
+        if (body) {
+                r = blob ? -EINVAL : json_text(body, JSON_COMPACT, WARD_API_BODY_MAX, 0, &body_text, &body_len);
+                if (r == 0) {
+                        blob = body_text;
+                        blob_len = body_len;
+                        r = json_object_del(msg, "body") < 0 ? -ENOMEM : 0;
+                }
+        }
+        if (r == 0)
+                r = json_text(msg, JSON_COMPACT, WARD_API_ENVELOPE_MAX, 0, &text, &len);
         json_decref(msg);
         if (r < 0)
                 return r == -E2BIG ? -EMSGSIZE : r;
@@ -410,7 +423,7 @@ static void initialize(const json_t *id, const json_t *params) {
 
 static void handle_message(const char *line, size_t len) {
         json_error_t jerr;
-        json_t *m = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+        json_t *m = json_load_bounded(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, JSON_BOUNDS_INPUT, &jerr);
         if (!m) {
                 send_error(NULL, RPC_PARSE, "parse error: %s (line %d, column %d)", jerr.text, jerr.line, jerr.column);
                 return;

@@ -14,11 +14,12 @@
 #include "basic/error.h"
 
 enum frame_type {
-        FRAME_REQUEST = 1, /* front → parent: {"op": ..., ...}; blob: a file's bytes */
+        FRAME_REQUEST = 1, /* front → parent: {"op": ..., ...}; blob: the body's JSON text, or a file's bytes */
         FRAME_REPLY = 2,   /* parent → front: {"status": 200, "body": {...}}; or a raw blob */
         FRAME_CHUNK = 3,   /* parent → front: one streamed piece of a reply in progress */
         FRAME_CANCEL = 4,  /* front → parent → a session's host: the client went away; JSON "{}" */
-        FRAME_TYPE_MAX = 4,
+        FRAME_AUTH = 5,    /* parent → HTTP front: who may send a body: {"open": true} or {"tokens": [SHA-256 hex]} */
+        FRAME_TYPE_MAX = 5,
 };
 
 typedef struct frame_hdr {

@@ -5,9 +5,11 @@
  * is answered 413. All bodies held at once, over every client, have a
  * ceiling too (WARD_API_BUFFERED_MAX, front.buffered): a request that
  * would pass it is answered 503. A body where none is expected (GET,
- * DELETE) is counted, not kept. Once read, a JSON body is parsed here
- * (400 for bad JSON or anything but an object) and re-encoded inside the
- * FRAME_REQUEST's JSON, with the route's parts, the token and the peer. */
+ * DELETE) is counted, not kept. Once read, a JSON body is checked here
+ * (400 for bad JSON, for more values or deeper nesting than
+ * JSON_BOUNDS_INPUT allows, or for anything but an object) and goes to
+ * the parent as the FRAME_REQUEST's blob, after an envelope of JSON with
+ * the route's parts, the token and the peer. */
 #include "server/front-internal.h"
 
 #include <errno.h>
@@ -18,6 +20,30 @@
 #include "basic/jsontext.h"
 
 #define BODY_INITIAL (64u << 10)
+
+/* Bodies checked at once: a check builds a tree of up to
+ * WARD_JSON_VALUES_MAX values and copies the strings, so their number is
+ * bounded, not only each one's size. */
+static struct {
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        unsigned n;
+} parses = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+
+static json_t *parse_body(const request *q, json_error_t *jerr) {
+        pthread_mutex_lock(&parses.lock);
+        while (parses.n >= WARD_API_PARSES_MAX)
+                pthread_cond_wait(&parses.cond, &parses.lock);
+        parses.n++;
+        pthread_mutex_unlock(&parses.lock);
+        json_t *body = json_load_bounded(q->body ? q->body : "", q->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+                                         JSON_BOUNDS_INPUT, jerr);
+        pthread_mutex_lock(&parses.lock);
+        parses.n--;
+        pthread_cond_signal(&parses.cond);
+        pthread_mutex_unlock(&parses.lock);
+        return body;
+}
 
 void front_body_drop(request *q) {
         if (q->body_alloc)
@@ -76,26 +102,24 @@ void front_body_take(request *q, const char *data, size_t n) {
         q->body_len += n;
 }
 
-/* The JSON request for the parent. */
+/* The request for the parent: its envelope as JSON (the operation, the
+ * URL's parts, the token, the peer); the body goes as the frame's blob,
+ * as the client sent it, once checked here to be one JSON object within
+ * the bounds on values and nesting (JSON_BOUNDS_INPUT). The tree built
+ * for the check is not kept. */
 int front_build_request(request *q, char **ret, size_t *ret_len, ward_error *e) {
-        json_t *body = NULL;
-        if (q->route.body == BODY_OBJECT || q->route.body == BODY_OBJECT_OR_EMPTY) {
-                if (q->body_len == 0 && q->route.body == BODY_OBJECT_OR_EMPTY) {
-                        body = json_object();
-                } else {
-                        json_error_t jerr;
-                        body = json_loadb(q->body ? q->body : "", q->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
-                                          &jerr);
-                        if (!body)
-                                return front_error(e, -EINVAL, "invalid_json", "body", "line %d, column %d: %s",
-                                                   jerr.line, jerr.column, jerr.text);
-                }
-                if (!json_is_object(body)) {
-                        json_decref(body);
+        if ((q->route.body == BODY_OBJECT || q->route.body == BODY_OBJECT_OR_EMPTY) &&
+            !(q->body_len == 0 && q->route.body == BODY_OBJECT_OR_EMPTY)) {
+                json_error_t jerr;
+                json_t *body = parse_body(q, &jerr);
+                if (!body)
+                        return front_error(e, -EINVAL, "invalid_json", "body", "line %d, column %d: %s", jerr.line,
+                                           jerr.column, jerr.text);
+                bool object = json_is_object(body);
+                json_decref(body);
+                if (!object)
                         return front_error(e, -EINVAL, "invalid_body", "body",
                                            "the request body must be a JSON object");
-                }
-                front_body_drop(q); /* the text is not needed any more */
         }
         json_t *doc = json_object();
         int bad = !doc;
@@ -111,13 +135,8 @@ int front_build_request(request *q, char **ret, size_t *ret_len, ward_error *e) 
                 bad |= json_object_set_new(doc, "path", json_string(q->route.path));
         if (q->route.dir)
                 bad |= json_object_set_new(doc, "dir", json_string(q->route.dir));
-        if (body)
-                bad |= json_object_set_new(doc, "body", body);
-        int r = bad ? -ENOMEM : json_text(doc, JSON_COMPACT, front_request_caps(&front.o).json_max, 0, ret, ret_len);
+        int r = bad ? -ENOMEM : json_text(doc, JSON_COMPACT, WARD_API_ENVELOPE_MAX, 0, ret, ret_len);
         json_decref(doc);
-        if (r == -E2BIG)
-                return front_error(e, -EFBIG, "too_large", "body", "the request is larger than %llu bytes once encoded",
-                                   (unsigned long long)front_request_caps(&front.o).json_max);
         if (r < 0)
                 return front_error(e, -ENOMEM, "unavailable", NULL, "out of memory");
         return 0;

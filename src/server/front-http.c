@@ -322,6 +322,15 @@ static int first_call(request *q, struct MHD_Connection *c, const char *url, con
         pthread_mutex_unlock(&front.lock);
         if (closed)
                 return front_error(e, -ESHUTDOWN, "unavailable", NULL, "the server is shutting down");
+        /* A client the server does not know gets nothing read, held or
+         * parsed of its body: refused on its headers (front-auth.c). */
+        if (q->route.op && !op_is_public(q->route.id)) {
+                if (!front_auth_ready())
+                        return front_error(e, -EAGAIN, "unavailable", NULL, "the server is starting");
+                if (!front_auth_known(q->token))
+                        return front_error(e, -EACCES, "unauthorized", NULL,
+                                           q->token[0] ? "unknown token" : "a bearer token is required");
+        }
         q->body_cap = q->route.body == BODY_BLOB ? front.o.file_max : front.o.body_max;
         /* A declared length over the cap is refused before a byte of the
          * body is read; libmicrohttpd then closes the connection. */
@@ -426,7 +435,8 @@ struct MHD_Daemon *front_http_start(void) {
                 MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC, 0, NULL, NULL, on_request,
                 NULL, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)front.o.listen_fd, MHD_OPTION_CONNECTION_LIMIT,
                 (unsigned)front.o.max_connections, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)front.o.timeout_s,
-                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WARD_API_HEADER_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
-                on_completed, NULL, MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_STRICT_FOR_CLIENT,
-                (int)1, MHD_OPTION_SIGPIPE_HANDLED_BY_APP, (int)1, MHD_OPTION_END);
+                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WARD_API_HEADER_MEMORY, MHD_OPTION_THREAD_STACK_SIZE,
+                (size_t)WARD_API_THREAD_STACK, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+                MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+                MHD_OPTION_SIGPIPE_HANDLED_BY_APP, (int)1, MHD_OPTION_END);
 }

@@ -63,6 +63,7 @@ typedef struct front_route_row {
 /* A request's route, with the parts of the URL it takes. */
 typedef struct front_route {
         const char *op; /* the row's operation's name (op_name); NULL: the front's own */
+        op_id id;       /* the row's operation (OP__COUNT: the front's own) */
         enum front_body body;
         char session[WARD_API_SESSION_ID_MAX + 1]; /* {id}; "" without one */
         char *path;                                /* {path}, decoded; NULL without one */
@@ -79,6 +80,19 @@ int front_route_match(const char *url, const char *method, const char *dir_query
                       char ret_allow[FRONT_ALLOW_MAX], ward_error *err);
 /* Frees what a route holds; the route may be all zero. */
 void front_route_done(front_route *r);
+
+/* ---- who may send a body (front-auth.c) ---- */
+
+/* Takes the parent's FRAME_AUTH: {"open": true} or {"tokens": [hex
+ * SHA-256, at most WARD_TENANTS_MAX]}, replacing what was known. 0, or
+ * -EBADMSG for anything else (the parent broke the protocol), -ENOMEM. */
+int front_auth_update(const frame *f);
+/* Whether a request with this token (NULL or "": none) may be read on:
+ * the server takes no tokens, or the token's hash is one the parent
+ * named. False until the first FRAME_AUTH. */
+bool front_auth_known(const char *token);
+/* Whether a FRAME_AUTH has come. */
+bool front_auth_ready(void);
 
 /* ---- errors (front-error.c) ---- */
 

@@ -209,8 +209,10 @@ int front_forward(request *q, const char *json, size_t json_len, ward_error *e) 
         if (closed)
                 return front_error(e, -ESHUTDOWN, "unavailable", NULL, "the server is shutting down");
 
-        const char *blob = q->route.body == BODY_BLOB ? q->body : NULL;
-        size_t blob_len = q->route.body == BODY_BLOB ? q->body_len : 0;
+        /* The body as the client sent it, checked by front_build_request:
+         * a file's bytes, or a JSON object's text. */
+        const char *blob = q->route.body != BODY_NONE ? q->body : NULL;
+        size_t blob_len = q->route.body != BODY_NONE ? q->body_len : 0;
         pthread_mutex_lock(&front.write_lock);
         int r = frame_write_timeout(front.o.parent_fd, FRAME_REQUEST, q->w.id, json, json_len, blob, blob_len,
                                     WARD_API_WRITE_TIMEOUT_MS);
@@ -235,6 +237,13 @@ int front_read_parent(frame_reader *rd) {
                         return 1;
                 if (r < 0)
                         return r;
+                if (f.hdr.type == FRAME_AUTH) {
+                        r = front_auth_update(&f);
+                        frame_free(&f);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 dispatch(&f);
         }
 }

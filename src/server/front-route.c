@@ -182,7 +182,7 @@ int front_route_match(const char *url, const char *method, const char *dir_query
                                    method, ret_allow);
         }
 
-        front_route r = {.op = op_name(row->op), .body = row->body};
+        front_route r = {.op = op_name(row->op), .id = row->op, .body = row->body};
         memcpy(r.session, parts.session, sizeof r.session);
         int k = 0;
         if (parts.path)

@@ -11,8 +11,14 @@
  * went away) are dropped.
  *
  * The contract with the parent, frame by frame:
- *   FRAME_REQUEST  {"op", "stream", "peer", and as they apply "token",
- *                  "session", "path", "dir", "body"}; blob: a PUT file.
+ *   FRAME_AUTH     (from the parent, at the start and after each reload)
+ *                  {"open": true} or {"tokens": [hex SHA-256...]}: whose
+ *                  requests may have their bodies read (front-auth.c).
+ *   FRAME_REQUEST  the envelope {"op", "stream", "peer", and as they
+ *                  apply "token", "session", "path", "dir"}, at most
+ *                  WARD_API_ENVELOPE_MAX; blob: the body as the client
+ *                  sent it (a JSON object's text, checked here) or a PUT
+ *                  file.
  *   FRAME_CHUNK    (stream requests only) one JSON object, sent to the
  *                  client as one ndjson line.
  *   FRAME_REPLY    {"status": 200..599, "body": any JSON} -> that JSON, or
@@ -23,9 +29,12 @@
  *   FRAME_CANCEL   "{}": the client went away; drop the work if you can.
  *
  * Everything a client sends is bounded: headers by libmicrohttpd's
- * per-connection memory, bodies by body_max or file_max (413), all bodies
- * held at once by WARD_API_BUFFERED_MAX (503), tokens, session ids and
- * paths by their own caps. The parent is trusted but a bad frame from it
+ * per-connection memory; a body is not read at all without a token the
+ * parent named (401 on the headers); bodies by body_max or file_max (413),
+ * all bodies held at once by WARD_API_BUFFERED_MAX (503), a JSON body's
+ * values and nesting by JSON_BOUNDS_INPUT (400), bodies parsed at once by
+ * WARD_API_PARSES_MAX; tokens, session ids and paths by their own caps;
+ * and the whole process by its RLIMIT_DATA (WARD_API_FRONT_DATA_MAX). The parent is trusted but a bad frame from it
  * is a 502 or the front's orderly end, never a crash.
  *
  * This file is the process: the state every thread shares (front), the
@@ -190,6 +199,23 @@ int front_main(const front_opts *o) {
                         return 1;
                 }
         }
+
+        /* What the front holds is bounded whatever it is sent: bodies by
+         * their budget, parses by WARD_API_PARSES_MAX, and all of it, with
+         * the connection threads' stacks, by its data limit, past which an
+         * allocation fails and the request is answered 503. (Not under
+         * AddressSanitizer, whose shadow memory the limit would count.) */
+#ifndef __SANITIZE_ADDRESS__
+        struct rlimit data;
+        if (getrlimit(RLIMIT_DATA, &data) == 0) {
+                data.rlim_cur = data.rlim_max < WARD_API_FRONT_DATA_MAX ? data.rlim_max : WARD_API_FRONT_DATA_MAX;
+                data.rlim_max = data.rlim_cur;
+        }
+        if (setrlimit(RLIMIT_DATA, &data) < 0) {
+                say("cannot set RLIMIT_DATA: %s", strerror(errno));
+                return 1;
+        }
+#endif
 
         unsigned applied = 0;
         char missing[256];

@@ -40,11 +40,12 @@ typedef struct front_opts {
  * handlers under the seccomp filter. */
 int front_main(const front_opts *o);
 
-/* What the parent accepts from the front: a request's JSON is the body as
- * the client sent it at most, re-encoded, plus the front's own fields. */
+/* What the parent accepts from a front: a request's JSON is its envelope
+ * (the operation, the URL's parts, the token, the peer), never larger than
+ * WARD_API_ENVELOPE_MAX; its blob is a body (JSON text) or a file. */
 static inline frame_caps front_request_caps(const front_opts *o) {
-        uint64_t json = o->body_max + WARD_API_REQUEST_JSON_SLACK;
-        return (frame_caps){.json_max = json > UINT32_MAX ? UINT32_MAX : (uint32_t)json, .blob_max = o->file_max};
+        return (frame_caps){.json_max = WARD_API_ENVELOPE_MAX,
+                            .blob_max = o->file_max > o->body_max ? o->file_max : o->body_max};
 }
 
 /* Confinement steps applied, for the message and for tests. */

@@ -26,7 +26,7 @@ enum {
         F_SESSION = 1u << 3,
         F_PATH = 1u << 4,
         F_DIR = 1u << 5,
-        F_BODY = 1u << 6,
+        F_BODY = 1u << 6, /* not a field: the blob is the body, a JSON object's text */
 };
 /* What every front adds to every request: the token, the client's
  * address and whether it reads a stream. */
@@ -36,7 +36,7 @@ static const struct op_def {
         const char *name;
         unsigned may;  /* fields it may carry, besides "op" */
         unsigned must; /* fields it must carry */
-        bool blob;     /* bytes may follow the JSON */
+        bool blob;     /* a file's bytes may follow the JSON */
         bool is_public;
         bool while_draining;
 } ops[OP__COUNT] = {
@@ -54,7 +54,7 @@ static const struct op_def {
         [OP_FILE_LIST] = {"file.list", F_ANY | F_SESSION | F_DIR, F_SESSION, false, false, false},
 };
 
-typedef enum { T_STRING, T_BOOL, T_OBJECT } field_type;
+typedef enum { T_STRING, T_BOOL } field_type;
 
 static const struct field_def {
         const char *name;
@@ -69,7 +69,6 @@ static const struct field_def {
         {"session", F_SESSION, T_STRING, 1, WARD_API_SESSION_ID_MAX, op_session_id_valid},
         {"path", F_PATH, T_STRING, 0, WARD_PATH_MAX, NULL},
         {"dir", F_DIR, T_STRING, 0, WARD_PATH_MAX, NULL},
-        {"body", F_BODY, T_OBJECT, 0, 0, NULL},
 };
 
 const char *op_name(op_id op) {
@@ -112,10 +111,6 @@ static int field_check(const struct field_def *fd, const json_t *v, const char *
                         return err_set_at(err, -EINVAL, "invalid_request", fd->name, "%s: \"%s\" must be a boolean", op,
                                           fd->name);
                 return 0;
-        case T_OBJECT:
-                if (!json_is_object(v))
-                        return err_set_at(err, -EINVAL, "invalid_body", fd->name, "the body must be a JSON object");
-                return 0;
         case T_STRING:
                 break;
         }
@@ -137,7 +132,10 @@ int op_request_parse(const frame *f, op_request *ret, ward_error *err) {
         if (f->hdr.type != FRAME_REQUEST)
                 return err_set_at(err, -EINVAL, "invalid_request", NULL, "not a request frame");
         json_error_t jerr;
-        _cleanup_json_ json_t *doc = json_loadb(f->json, f->hdr.json_len, JSON_REJECT_DUPLICATES, &jerr);
+        _cleanup_json_ json_t *doc =
+                f->hdr.json_len > WARD_API_ENVELOPE_MAX
+                        ? NULL
+                        : json_load_bounded(f->json, f->hdr.json_len, JSON_REJECT_DUPLICATES, JSON_BOUNDS_INPUT, &jerr);
         const char *name = json_string_value(json_object_get(doc, "op"));
         if (!json_is_object(doc) || !name)
                 return err_set_at(err, -EINVAL, "invalid_request", NULL, "malformed request");
@@ -163,17 +161,12 @@ int op_request_parse(const frame *f, op_request *ret, ward_error *err) {
                         return rr;
                 have |= fd->bit;
         }
-        unsigned missing = od->must & ~have;
-        if (missing) {
-                for (size_t i = 0; i < ELEMENTSOF(fields); i++)
-                        if (missing & fields[i].bit)
-                                return fields[i].type == T_OBJECT
-                                               ? err_set_at(err, -EINVAL, "invalid_body", fields[i].name,
-                                                            "the body must be a JSON object")
-                                               : err_set_at(err, -EINVAL, "invalid_request", fields[i].name,
-                                                            "%s: \"%s\" is missing", od->name, fields[i].name);
-        }
-        if (f->hdr.blob_len && !od->blob)
+        unsigned missing = od->must & ~have & ~F_BODY;
+        for (size_t i = 0; missing && i < ELEMENTSOF(fields); i++)
+                if (missing & fields[i].bit)
+                        return err_set_at(err, -EINVAL, "invalid_request", fields[i].name, "%s: \"%s\" is missing",
+                                          od->name, fields[i].name);
+        if (f->hdr.blob_len && !od->blob && !(od->may & F_BODY))
                 return err_set_at(err, -EINVAL, "invalid_request", NULL, "%s: carries no bytes", od->name);
         r.token = json_string_value(json_object_get(doc, "token"));
         r.peer = json_string_value(json_object_get(doc, "peer"));
@@ -181,7 +174,6 @@ int op_request_parse(const frame *f, op_request *ret, ward_error *err) {
         r.path = json_string_value(json_object_get(doc, "path"));
         r.dir = json_string_value(json_object_get(doc, "dir"));
         r.stream = json_is_true(json_object_get(doc, "stream"));
-        r.body = json_object_get(doc, "body");
         r.blob = f->blob;
         r.blob_len = f->hdr.blob_len;
         r.doc = TAKE_PTR(doc);
@@ -189,7 +181,34 @@ int op_request_parse(const frame *f, op_request *ret, ward_error *err) {
         return 0;
 }
 
+int op_request_body(op_request *r, ward_error *err) {
+        const struct op_def *od = &ops[r->op];
+        if (!(od->may & F_BODY) || r->body)
+                return 0;
+        if (r->blob_len == 0) {
+                if (od->must & F_BODY)
+                        return err_set_at(err, -EINVAL, "invalid_body", "body", "the body must be a JSON object");
+                return 0;
+        }
+        json_error_t jerr;
+        json_t *body = json_load_bounded(r->blob, r->blob_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+                                         JSON_BOUNDS_INPUT, &jerr);
+        if (!body)
+                return err_set_at(err, -EINVAL, "invalid_json", "body", "line %d, column %d: %s", jerr.line,
+                                  jerr.column, jerr.text);
+        if (!json_is_object(body)) {
+                json_decref(body);
+                return err_set_at(err, -EINVAL, "invalid_body", "body", "the body must be a JSON object");
+        }
+        r->body = body;
+        r->blob = NULL;
+        r->blob_len = 0;
+        return 0;
+}
+
 void op_request_free(op_request *r) {
         json_decref(r->doc);
         r->doc = NULL;
+        json_decref(r->body);
+        r->body = NULL;
 }

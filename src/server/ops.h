@@ -40,8 +40,8 @@ typedef enum op_id {
 const char *op_name(op_id op);
 
 /* A request as the table admitted it: every field checked, NULL (or
- * false) when absent. The strings and body are the frame's document's
- * (owned by doc); the blob is the frame's. */
+ * false) when absent. The strings are the envelope's (owned by doc); the
+ * body is op_request_body's (owned here); the blob is the frame's. */
 typedef struct op_request {
         uint64_t id; /* the frame's: the answer carries it */
         op_id op;
@@ -51,8 +51,8 @@ typedef struct op_request {
         const char *path;    /* a file's path in a session: UTF-8, at most WARD_PATH_MAX bytes */
         const char *dir;     /* a directory to list: likewise */
         bool stream;         /* answer with chunks as output comes */
-        const json_t *body;  /* an object, for the operations that take one */
-        const char *blob;    /* a file's bytes (file.put) */
+        json_t *body;        /* an object, for the operations that take one (op_request_body) */
+        const char *blob;    /* a file's bytes (file.put); the body's text until op_request_body */
         size_t blob_len;
         json_t *doc;
 } op_request;
@@ -60,10 +60,17 @@ typedef struct op_request {
 /* Checks a FRAME_REQUEST against the table. 0 with *ret filled (free it
  * with op_request_free), or a negative errno with err naming what was
  * wrong: reason "not_found" for an unknown operation, "invalid_request"
- * for a malformed frame or an unknown field, "invalid_body" for a body
- * that is not an object, with err->field naming the field. *ret is only
- * touched on success. */
+ * for a malformed frame (an envelope over WARD_API_ENVELOPE_MAX or
+ * JSON_BOUNDS_INPUT), an unknown field or bytes where none may be, with
+ * err->field naming the field. The body is not looked at: see
+ * op_request_body. *ret is only touched on success. */
 int op_request_parse(const frame *f, op_request *ret, ward_error *err);
+/* The body of an operation that takes one, parsed from the blob (where the
+ * fronts send it, as JSON text) within JSON_BOUNDS_INPUT: called once the
+ * token is known good, so that nobody unknown makes the parent build a
+ * tree. 0 (r->body set, or NULL for an optional body left out), or
+ * invalid_json / invalid_body with field "body". */
+int op_request_body(op_request *r, ward_error *err);
 void op_request_free(op_request *r);
 
 /* Whether the operation answers without a tenant (health). */

@@ -35,6 +35,7 @@
 #include "basic/cleanup.h"
 #include "basic/clock.h"
 #include "basic/fd.h"
+#include "basic/jsontext.h"
 #include "basic/limits.h"
 #include "server/frame.h"
 #include "server/front.h"
@@ -161,8 +162,9 @@ size_t hosts_count(const server *s, host_kind kind) {
 
 /* ---- requests from the front ---- */
 
-/* A request from the front: held to the table of operations (ops.c)
- * before anything else, then its token, then its handler. The front is
+/* A request from the front: its envelope held to the table of
+ * operations (ops.c) before anything else, then its token, then its body
+ * parsed (op_request_body), then its handler. The front is
  * unprivileged and parses what clients send: a frame the table refuses
  * is answered and said on stderr, since a correct front never sends one. */
 static void handle_request(server *s, const frame *f) {
@@ -180,6 +182,11 @@ static void handle_request(server *s, const frame *f) {
                 s->rejected_total++;
                 (void)reply_error(s->front_fd, r.id, 401, "unauthorized", NULL, 0,
                                   r.token ? "unknown token" : "a bearer token is required");
+        } else if (op_request_body(&r, &e) < 0) {
+                /* Parsed only now, for a known tenant: the front checked
+                 * it too, but the parent trusts nothing it sends. */
+                s->rejected_total++;
+                (void)reply_ward_error(s->front_fd, r.id, &e);
         } else if (s->draining && !op_while_draining(r.op)) {
                 (void)reply_error(s->front_fd, r.id, 503, "unavailable", NULL, 5, "the server is shutting down");
         } else {
@@ -357,6 +364,28 @@ static int find_front(char *out, size_t len, ward_error *err) {
                        WARD_LIBEXECDIR);
 }
 
+/* Tells the HTTP front who may send a body (front-auth.c): at its start
+ * and after each reload. The hashes only: the front sees every token in
+ * clear as it passes anyway. */
+static int send_auth(server *s) {
+        if (s->o->front_fn)
+                return 0; /* ward mcp's front: its client is the one who started ward */
+        _cleanup_json_ json_t *doc = json_object();
+        json_t *tokens = json_array();
+        int bad = !doc || json_object_set_new(doc, s->cfg.tokens_required ? "tokens" : "open",
+                                              s->cfg.tokens_required ? tokens : json_true());
+        if (!s->cfg.tokens_required)
+                json_decref(tokens);
+        for (size_t i = 0; !bad && s->cfg.tokens_required && i < s->cfg.n_tenants; i++)
+                bad = json_array_append_new(tokens, json_string(s->cfg.tenants[i].token_sha256));
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        int r = bad ? -ENOMEM : json_text(doc, JSON_COMPACT, WARD_API_REPLY_JSON_MAX, 0, &text, &len);
+        if (r < 0)
+                return r;
+        return frame_write(s->front_fd, FRAME_AUTH, 0, text, len, NULL, 0);
+}
+
 static int start_front(server *s, ward_error *err) {
         int sp[2];
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
@@ -395,8 +424,11 @@ static int start_front(server *s, ward_error *err) {
         s->front_pid = pid;
         s->front_pidfd = pidfd;
         (void)fd_nonblock(s->front_fd);
-        frame_reader_init(&s->front_rd, (frame_caps){.json_max = WARD_API_BODY_MAX + WARD_API_REQUEST_JSON_SLACK,
-                                                     .blob_max = WARD_API_FILE_MAX});
+        frame_reader_init(&s->front_rd, front_request_caps(&(front_opts){.body_max = WARD_API_BODY_MAX,
+                                                                         .file_max = WARD_API_FILE_MAX}));
+        int r = send_auth(s);
+        if (r < 0)
+                return err_set(err, r, "cannot reach the front: %s", strerror(-r));
         return 0;
 }
 
@@ -563,6 +595,10 @@ int serve_main(const serve_opts *o, ward_error *err) {
                                                                 host_end(s.hosts[i]);
                                                         }
                                                 s.refill_at = clock_mono_ms() + POOL_REFILL_DELAY_MS;
+                                                if (send_auth(&s) < 0)
+                                                        fprintf(stderr,
+                                                                "%s: reload: the front did not take the new tokens\n",
+                                                                serve_log_name);
                                                 fprintf(stderr, "%s: config reloaded\n", serve_log_name);
                                         }
                                 } else if (!s.draining) {

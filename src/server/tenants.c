@@ -113,8 +113,7 @@ int config_load(const serve_opts *o, bool loopback, config *ret, ward_error *err
                 const char *name = json_string_value(json_object_get(t, "name"));
                 const char *hash = json_string_value(json_object_get(t, "token_sha256"));
                 json_t *q = json_object_get(t, "quotas");
-                if (!json_is_object(t) || !name || !name[0] || strlen(name) > 64 || !hash ||
-                    strlen(hash) != DIGEST_HEX_LEN - 1 || strspn(hash, "0123456789abcdef") != DIGEST_HEX_LEN - 1 ||
+                if (!json_is_object(t) || !name || !name[0] || strlen(name) > 64 || !digest_hex_valid(hash) ||
                     (q && !json_is_object(q))) {
                         r = err_set(err, -EINVAL,
                                     "%s: %s: needs \"name\" (1-64 bytes) and \"token_sha256\" (64 lowercase hex), "
@@ -150,15 +149,6 @@ fail:
         return r;
 }
 
-/* A constant-time comparison: a token's hash must not leak through how
- * long a wrong guess takes to refuse. */
-static bool same_hash(const char *a, const char *b) {
-        unsigned char d = 0;
-        for (size_t i = 0; i < DIGEST_HEX_LEN - 1; i++)
-                d |= (unsigned char)(a[i] ^ b[i]);
-        return d == 0;
-}
-
 tenant *tenant_find(server *s, const char *name) {
         for (size_t i = 0; i < s->cfg.n_tenants; i++)
                 if (strcmp(s->cfg.tenants[i].name, name) == 0)
@@ -175,7 +165,7 @@ tenant *tenant_authenticate(server *s, const char *token) {
         digest_sha256_hex(token, strlen(token), hash);
         tenant *found = NULL;
         for (size_t i = 0; i < s->cfg.n_tenants; i++)
-                if (same_hash(hash, s->cfg.tenants[i].token_sha256))
+                if (digest_hex_equal(hash, s->cfg.tenants[i].token_sha256))
                         found = &s->cfg.tenants[i];
         return found;
 }

@@ -3,7 +3,8 @@
  * Listens on 127.0.0.1 (--port, 0 for any; the port and the front's pid
  * are printed on stdout as "PORT PID"), forks the real front_main() over a
  * socketpair, and answers every FRAME_REQUEST deterministically:
- *   - by default, 200 with {"echo": <the request JSON>, "blob_len": N};
+ *   - by default, 200 with {"echo": <the request JSON, with the body the
+ *     blob carries as "body">, "blob_len": N (a file's bytes)};
  *   - file.put also keeps the blob under its path (and echoes);
  *   - file.get answers the kept bytes as application/octet-stream (404
  *     when there are none);
@@ -123,6 +124,16 @@ static int answer(int fd, const frame *f) {
         if (!req)
                 return -EBADMSG;
         const char *op = json_string_value(json_object_get(req, "op"));
+        uint64_t blob_len = f->hdr.blob_len;
+        if (blob_len && op && strcmp(op, "file.put") != 0) {
+                /* A body comes as the blob; it is echoed as "body". */
+                json_t *b = json_loadb(f->blob, blob_len, 0, NULL);
+                if (!b || json_object_set_new(req, "body", b) < 0) {
+                        json_decref(req);
+                        return -EBADMSG;
+                }
+                blob_len = 0;
+        }
         json_t *body = json_object_get(req, "body");
         const char *path = json_string_value(json_object_get(req, "path"));
         uint64_t id = f->hdr.id;
@@ -144,7 +155,7 @@ static int answer(int fd, const frame *f) {
         json_int_t delay = json_integer_value(json_object_get(body, "fake_delay_ms"));
         if (delay > 0) {
                 delayed *d = calloc(1, sizeof *d);
-                json_t *reply = echo(req, f->hdr.blob_len);
+                json_t *reply = echo(req, blob_len);
                 size_t len;
                 if (!d || !reply || json_text(reply, JSON_COMPACT, 64u << 20, 0, &d->json, &len) < 0) {
                         free(d);
@@ -190,7 +201,7 @@ static int answer(int fd, const frame *f) {
                                 r = send_json(fd, FRAME_CHUNK, id, json_pack("{s:i, s:s}", "n", i, "text", "chunk\n"),
                                               NULL, 0);
                 if (r == 0)
-                        r = send_json(fd, FRAME_REPLY, id, echo(req, f->hdr.blob_len), NULL, 0);
+                        r = send_json(fd, FRAME_REPLY, id, echo(req, blob_len), NULL, 0);
         }
         json_decref(req);
         return r;
@@ -410,6 +421,12 @@ int main(int argc, char **argv) {
         close(lfd);
         printf("%d %d\n", bound, (int)pid);
         fflush(stdout);
+        /* Every token is known: the front's own checks are what is tested. */
+        if (frame_write(sp[0], FRAME_AUTH, 0, "{\"open\":true}", 13, NULL, 0) < 0) {
+                fprintf(stderr, "fake-parent: cannot reach the front\n");
+                kill(pid, SIGKILL);
+                return 1;
+        }
         (void)fd_nonblock(sp[0]);
 
         int st = 0;
