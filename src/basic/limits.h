@@ -30,6 +30,13 @@
 #define WARD_DISK_MAX (1ull << 40)
 #define WARD_FILE_SIZE_MAX (1ull << 40)
 #define WARD_VIOLATIONS_MAX 1000000u
+/* CPU bandwidth, in thousandths of a core: cpu.max (v2) or
+ * cpu.cfs_quota_us (v1) over a period of WARD_CPU_PERIOD_US. The least is
+ * the kernel's smallest quota (1 ms) in that period. */
+#define WARD_CPU_RATE_DEFAULT_MILLI 1000u
+#define WARD_CPU_RATE_MIN_MILLI 10u
+#define WARD_CPU_RATE_MAX_MILLI (1024u * 1000u)
+#define WARD_CPU_PERIOD_US 100000u
 
 /* Sandbox identity. */
 #define WARD_SANDBOX_UID 1000u
@@ -98,13 +105,21 @@
 #define WARD_API_NOBODY 65534u                  /* the uid and gid the front drops to from root */
 
 /* ward serve: the parent, its tenants, sessions and runs. */
-#define WARD_TENANTS_MAX 1024u                               /* tenants in a --config file */
-#define WARD_POOL_MAX 64u                                    /* warm sandboxes per language (--pool) */
-#define WARD_RUN_FILES_MAX 256u                              /* files one run request carries */
-#define WARD_SESSION_IDLE_DEFAULT_MS (10ull * 60 * 1000)     /* a session's idle timeout unless asked */
-#define WARD_SESSION_LIFETIME_DEFAULT_MS (60ull * 60 * 1000) /* a session's lifetime unless asked */
-#define WARD_SESSION_LIFETIME_MAX_MS (24ull * 3600 * 1000)   /* the longest a session may live */
-#define WARD_CELL_WALL_DEFAULT_MS 30000ull                   /* a cell's wall time unless asked */
+#define WARD_TENANTS_MAX 1024u  /* tenants in a --config file */
+#define WARD_POOL_MAX 64u       /* warm sandboxes per language (--pool) */
+#define WARD_RUN_FILES_MAX 256u /* files one run request carries */
+/* A tier's session bounds (its limits session_idle_timeout and
+ * session_max_lifetime) unless its config says: the most a session may
+ * ask, and what it gets when it asks nothing. */
+#define WARD_SESSION_IDLE_DEFAULT_MS (10ull * 60 * 1000)     /* a session's idle timeout */
+#define WARD_SESSION_LIFETIME_DEFAULT_MS (60ull * 60 * 1000) /* a session's lifetime */
+#define WARD_SESSION_LIFETIME_MAX_MS (24ull * 3600 * 1000)   /* the longest any tier lets a session live */
+/* Between cells, how often a session's CPU use is read: at most this far
+ * apart, and sooner when what is left of its budget could be spent
+ * sooner at its CPU rate, but never more often than the least. */
+#define WARD_SESSION_IDLE_CHECK_MAX_MS 1000u
+#define WARD_SESSION_IDLE_CHECK_MIN_MS 100u
+#define WARD_CELL_WALL_DEFAULT_MS 30000ull /* a cell's wall time unless asked */
 
 /* ward mcp. */
 #define WARD_MCP_LINE_MAX (32u << 20)    /* one JSON-RPC message: an error above, then the next line */

@@ -91,6 +91,47 @@ int parse_duration_ms(const char *s, uint64_t *ret_ms) {
         return -EINVAL;
 }
 
+int parse_cpu_rate_milli(const char *s, uint64_t *ret_milli) {
+        uint64_t whole, frac = 0;
+        if (!s)
+                return -EINVAL;
+        int r = parse_digits(&s, &whole);
+        if (r < 0)
+                return r;
+        if (strcmp(s, "m") == 0) {
+                *ret_milli = whole;
+                return 0;
+        }
+        if (*s == '.') {
+                s++;
+                /* One to three decimals: a thousandth of a core is the
+                 * finest a rate is given in. */
+                unsigned n = 0;
+                for (; *s >= '0' && *s <= '9'; s++, n++) {
+                        if (n == 3)
+                                return -EINVAL;
+                        frac = frac * 10 + (uint64_t)(*s - '0');
+                }
+                if (n == 0)
+                        return -EINVAL;
+                for (; n < 3; n++)
+                        frac *= 10;
+        }
+        if (*s != '\0')
+                return -EINVAL;
+        if (whole > (UINT64_MAX - frac) / 1000)
+                return -ERANGE;
+        *ret_milli = whole * 1000 + frac;
+        return 0;
+}
+
+void format_cpu_rate(uint64_t milli, char *buf, unsigned len) {
+        if (milli % 1000 == 0)
+                snprintf(buf, len, "%llu", (unsigned long long)(milli / 1000));
+        else
+                snprintf(buf, len, "%llum", (unsigned long long)milli);
+}
+
 void format_size(uint64_t bytes, char *buf, unsigned len) {
         static const char units[] = "KMGT";
         int u = -1;

@@ -40,6 +40,7 @@ static const char help[] = "usage: ward run [OPTIONS] [--] COMMAND [ARG...]\n"
                            "  --memory SIZE        memory of the whole sandbox (cgroup)            [512M]\n"
                            "  --cpu-time DURATION  CPU time of the whole sandbox                   [10s]\n"
                            "  --wall-time DURATION wall-clock time                                 [30s]\n"
+                           "  --cpu-rate CORES     CPU bandwidth of the whole sandbox (cgroup): 0.5, 2 [1]\n"
                            "  --pids N             processes and threads                           [64]\n"
                            "  --file-size SIZE     largest file it may write                       [64M]\n"
                            "  --disk SIZE          writable space: /tmp, /home/user, /dev/shm and\n"
@@ -84,6 +85,7 @@ enum {
         OPT_MEMORY,
         OPT_CPU_TIME,
         OPT_WALL_TIME,
+        OPT_CPU_RATE,
         OPT_PIDS,
         OPT_FILE_SIZE,
         OPT_DISK,
@@ -107,6 +109,7 @@ static const struct option options[] = {
         {"memory", required_argument, NULL, OPT_MEMORY},
         {"cpu-time", required_argument, NULL, OPT_CPU_TIME},
         {"wall-time", required_argument, NULL, OPT_WALL_TIME},
+        {"cpu-rate", required_argument, NULL, OPT_CPU_RATE},
         {"pids", required_argument, NULL, OPT_PIDS},
         {"file-size", required_argument, NULL, OPT_FILE_SIZE},
         {"disk", required_argument, NULL, OPT_DISK},
@@ -136,6 +139,8 @@ static const char *option_key(int opt) {
                 return "cpu_time";
         case OPT_WALL_TIME:
                 return "wall_time";
+        case OPT_CPU_RATE:
+                return "cpu_rate";
         case OPT_PIDS:
                 return "pids";
         case OPT_FILE_SIZE:

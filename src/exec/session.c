@@ -46,6 +46,15 @@ struct session {
         uint64_t execution_count;
         bool ready;
         bool spent; /* a script ran: only release is left */
+        /* CPU between cells, from the cgroup's usage: where it stood when
+         * the last cell ended (or the driver was ready), what was used
+         * since at the last read, and the most that may be (0: no bound
+         * but the policy's). Past it the sandbox is ended, and the next
+         * cell says why (idle_cpu_killed). */
+        uint64_t cpu_mark_ns;
+        uint64_t idle_cpu_ns;
+        uint64_t idle_cpu_max_ns;
+        bool idle_cpu_killed;
 };
 
 /* A language with a driver (exec/lang.c's table), by any of its names. */
@@ -211,6 +220,22 @@ static void cell_state_free(cell_state *c) {
         json_decref(c->ready);
 }
 
+/* CPU used from here on is the session's between cells. */
+static void mark_cpu(session *s) {
+        uint64_t ns;
+        s->idle_cpu_ns = 0;
+        if (s->sv && sv_cpu_ns(s->sv, &ns))
+                s->cpu_mark_ns = ns;
+}
+
+/* Reads the CPU used since the mark (kept when it cannot be read: the
+ * last value stands). */
+static void read_idle_cpu(session *s) {
+        uint64_t ns;
+        if (s->sv && sv_cpu_ns(s->sv, &ns))
+                s->idle_cpu_ns = ns > s->cpu_mark_ns ? ns - s->cpu_mark_ns : 0;
+}
+
 /* Spawns the jail with the driver and waits for its "ready". */
 static int launch(session *s, ward_error *err) {
         int sp[2];
@@ -269,6 +294,7 @@ static int launch(session *s, ward_error *err) {
         }
         cell_state_free(&c);
         s->ready = true;
+        mark_cpu(s); /* loading the driver is not the session's use */
         s->home_fd = files_open_home(sv_scratch_fd(s->sv));
         if (s->home_fd < 0) {
                 r = err_set(err, s->home_fd, "session: cannot open the work dir: %s", strerror(-s->home_fd));
@@ -475,8 +501,13 @@ static int set(json_t *doc, const char *key, json_t *v) {
 
 int session_cell(session *s, const char *code, size_t len, const cell_opts *o, json_t **ret, ward_error *err) {
         *ret = NULL;
-        bool restarted_before = false;
-        if (!s->sv || !sv_alive(s->sv) || s->ctl < 0) {
+        bool restarted_before = false, idle_cpu_killed = s->idle_cpu_killed;
+        /* What the session used since the last cell ended, read before a
+         * dead sandbox's cgroup goes away. */
+        read_idle_cpu(s);
+        uint64_t since_last_ms = s->idle_cpu_ns / 1000000;
+        s->idle_cpu_killed = false;
+        if (!s->sv || !sv_alive(s->sv) || s->ctl < 0 || idle_cpu_killed) {
                 stop(s);
                 int r = launch(s, err);
                 if (r < 0)
@@ -498,6 +529,7 @@ int session_cell(session *s, const char *code, size_t len, const cell_opts *o, j
         }
         if (cr.end == CELL_DONE || cr.end == CELL_TIMEOUT || cr.end == CELL_CPU || cr.end == CELL_CANCELLED)
                 s->execution_count++;
+        mark_cpu(s);
         json_t *doc = NULL;
         /* ward itself may have ended the sandbox during the cell (its
          * output past the cap, too many denied calls), even when the
@@ -555,6 +587,7 @@ int session_cell(session *s, const char *code, size_t len, const cell_opts *o, j
         bad |= set(doc, "status", json_string(status));
         bad |= set(doc, "wall_ms", json_integer((json_int_t)cr.wall_ms));
         bad |= set(doc, "cpu_ms", json_integer((json_int_t)cr.cpu_ms));
+        bad |= set(doc, "cpu_since_last_ms", json_integer((json_int_t)since_last_ms));
         bad |= set(doc, "results", json_incref(cr.c.results));
         bad |= set(doc, "displays", json_incref(cr.c.displays));
         bad |= set(doc, "error", cr.c.error ? json_incref(cr.c.error) : json_null());
@@ -577,12 +610,25 @@ int session_cell(session *s, const char *code, size_t len, const cell_opts *o, j
                 if (lr >= 0)
                         s->execution_count = 0;
         } else {
-                /* Before this cell, when the session had died idle. */
+                /* Before this cell, when the session had died idle, or
+                 * ward ended it for its CPU between cells. */
                 bad |= set(doc, "session_restarted", json_boolean(restarted_before));
-                if (restarted_before)
+                if (idle_cpu_killed) {
+                        bad |= set(doc, "restart_reason", json_string("cpu_limit"));
+                        bad |= set(doc, "message",
+                                   json_sprintf("processes left running after the last cell used more CPU time "
+                                                "than a cell may (%" PRIu64 " ms): ward ended the session, which "
+                                                "was restarted, and its variables and files are gone",
+                                                s->idle_cpu_max_ns / 1000000));
+                } else if (restarted_before) {
                         bad |= set(doc, "message",
                                    json_string("the interpreter had ended since the last cell: the session was "
                                                "restarted, and its variables and files are gone"));
+                }
+                /* Output and events from here to the next cell are that
+                 * cell's: this one's result is freed below. */
+                if (s->sv)
+                        sv_set_result(s->sv, &s->res);
         }
         files_snapshot_free(&before);
         files_snapshot_free(&after);
@@ -630,11 +676,41 @@ int session_script(session *s, const char *code, size_t len, const cell_opts *o,
         return 0;
 }
 
+void session_limit_idle_cpu(session *s, uint64_t cpu_ms) {
+        s->idle_cpu_max_ns = cpu_ms * 1000000ull;
+}
+
+/* The CPU the session used since the last cell, against its bound: -1
+ * when it is past it (the sandbox is ended), else how long to wait before
+ * the next read, at most timeout_ms. The rest of the budget cannot be
+ * spent faster than the cgroup's CPU rate lets, so the reads come only as
+ * often as they must (and never more often than the least interval). */
+static int check_idle_cpu(session *s, int timeout_ms) {
+        if (!s->idle_cpu_max_ns)
+                return timeout_ms;
+        read_idle_cpu(s);
+        if (s->idle_cpu_ns > s->idle_cpu_max_ns) {
+                sv_kill(s->sv, STATUS_CPU_LIMIT, "cpu_time");
+                s->idle_cpu_killed = true;
+                return -1;
+        }
+        uint64_t rate = s->policy->cpu_rate_milli ? s->policy->cpu_rate_milli : 1;
+        uint64_t next = (s->idle_cpu_max_ns - s->idle_cpu_ns) / 1000 / rate; /* ms at that rate */
+        if (next < WARD_SESSION_IDLE_CHECK_MIN_MS)
+                next = WARD_SESSION_IDLE_CHECK_MIN_MS;
+        if (next > WARD_SESSION_IDLE_CHECK_MAX_MS)
+                next = WARD_SESSION_IDLE_CHECK_MAX_MS;
+        return timeout_ms >= 0 && (uint64_t)timeout_ms < next ? timeout_ms : (int)next;
+}
+
 bool session_idle(session *s, int fd, int timeout_ms) {
-        if (!s->sv || !sv_alive(s->sv))
+        if (!s->sv || !sv_alive(s->sv) || s->idle_cpu_killed)
+                return false;
+        int wait_ms = check_idle_cpu(s, timeout_ms);
+        if (wait_ms < 0)
                 return false;
         struct pollfd pf[2] = {{.fd = fd, .events = POLLIN}, {.fd = s->ctl, .events = POLLIN}};
-        if (sv_poll(s->sv, pf, 2, timeout_ms) < 0)
+        if (sv_poll(s->sv, pf, 2, wait_ms) < 0)
                 return false;
         if (pf[1].revents) {
                 /* Between cells the driver has nothing to say; what cell

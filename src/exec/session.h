@@ -57,6 +57,12 @@ int session_script(session *s, const char *code, size_t len, const cell_opts *o,
  * background output for the next cell. Returns at most after timeout_ms,
  * or when fd (if >= 0) is readable. false when the session died. */
 bool session_idle(session *s, int fd, int timeout_ms);
+/* The most CPU the session's processes may use between cells (those a
+ * cell left running): past it, session_idle() ends the sandbox, and the
+ * next cell starts a fresh one and says why ("restart_reason":
+ * "cpu_limit"). 0: no bound but the policy's. Each cell's answer says
+ * what was used since the last one ("cpu_since_last_ms"). */
+void session_limit_idle_cpu(session *s, uint64_t cpu_ms);
 
 bool session_alive(const session *s);
 uint64_t session_execution_count(const session *s);

@@ -26,10 +26,10 @@
 #include "jail/jail.h"
 
 /* v1: cpuacct accounts CPU time (the supervisor enforces the limit from
- * it); the cpu controller's shares and quotas are not used, so no
- * directory is made in its hierarchy where it is mounted apart. */
-enum { V1_MEMORY, V1_PIDS, V1_CPUACCT, V1_N };
-static const char *const v1_names[V1_N] = {"memory", "pids", "cpuacct"};
+ * it); the cpu controller caps the rate (cfs quota). Where the two are
+ * co-mounted, one directory serves both. */
+enum { V1_MEMORY, V1_PIDS, V1_CPUACCT, V1_CPU, V1_N };
+static const char *const v1_names[V1_N] = {"memory", "pids", "cpuacct", "cpu"};
 
 int cgroup_detect_version(void) {
         struct statfs sf;
@@ -257,6 +257,67 @@ static int next_name(char *buf, size_t len) {
         return snprintf(buf, len, "ward-%ld-%u", (long)getpid(), ++counter) < (int)len ? 0 : -ENAMETOOLONG;
 }
 
+/* v1: the lowest CPU quota of dir's ancestors, per WARD_CPU_PERIOD_US
+ * (UINT64_MAX: none). Each level's cpu.cfs_quota_us is -1 when it sets
+ * none; above the hierarchy's root there is no such file. */
+static uint64_t v1_ancestor_rate(const char *dir) {
+        char path[4096];
+        uint64_t least = UINT64_MAX;
+        snprintf(path, sizeof path, "%s", dir);
+        for (int depth = 0; depth < 64; depth++) {
+                char *slash = strrchr(path, '/');
+                if (!slash || slash == path)
+                        break;
+                *slash = '\0';
+                _cleanup_free_ char *q = NULL, *per = NULL;
+                char file[4096 + 32];
+                snprintf(file, sizeof file, "%s/cpu.cfs_quota_us", path);
+                if (fd_read_file(file, 64, &q, NULL) < 0)
+                        break;
+                snprintf(file, sizeof file, "%s/cpu.cfs_period_us", path);
+                uint64_t quota, period;
+                if (q[0] == '-' || parse_u64_text(q, &quota) < 0 || fd_read_file(file, 64, &per, NULL) < 0 ||
+                    parse_u64_text(per, &period) < 0 || period == 0)
+                        continue;
+                uint64_t rate = quota * WARD_CPU_PERIOD_US / period;
+                if (rate < least)
+                        least = rate;
+        }
+        return least;
+}
+
+/* CPU bandwidth: at most rate_milli thousandths of a core, as a quota of
+ * CPU time per period of WARD_CPU_PERIOD_US. Cgroups cap the rate, not
+ * the total: a process a session leaves running between cells cannot
+ * take more than this while the supervisor's reads of the usage catch up
+ * with it. */
+static int set_cpu_rate(cgroup *cg, const char *dir, uint64_t rate_milli, ward_error *err) {
+        uint64_t quota = rate_milli * WARD_CPU_PERIOD_US / 1000;
+        char v[64];
+        int r;
+        if (cg->version == 2) {
+                snprintf(v, sizeof v, "%" PRIu64 " %u", quota, WARD_CPU_PERIOD_US);
+                if ((r = write_value(dir, "cpu.max", v)) < 0)
+                        return err_set(err, r, "cgroup v2: cpu.max: %s", strerror(-r));
+        } else {
+                /* The period first: the quota is checked against it. */
+                snprintf(v, sizeof v, "%u", WARD_CPU_PERIOD_US);
+                if ((r = write_value(dir, "cpu.cfs_period_us", v)) < 0)
+                        return err_set(err, r, "cgroup v1: cpu.cfs_period_us: %s", strerror(-r));
+                snprintf(v, sizeof v, "%" PRIu64, quota);
+                r = write_value(dir, "cpu.cfs_quota_us", v);
+                /* v1 refuses a quota above an ancestor's (ward inside a
+                 * container given fewer cores): that one caps the run
+                 * already, harder than asked. */
+                if (r == -EINVAL && v1_ancestor_rate(dir) <= quota)
+                        r = 0;
+                if (r < 0)
+                        return err_set(err, r, "cgroup v1: cpu.cfs_quota_us: %s", strerror(-r));
+        }
+        cg->cpu_rate = true;
+        return 0;
+}
+
 static int create_v2(cgroup *cg, const policy *p, ward_error *err) {
         _cleanup_free_ char *self = NULL, *proc_cgroup = NULL;
         int r = fd_read_file("/proc/self/cgroup", WARD_PROC_FILE_MAX, &proc_cgroup, NULL);
@@ -321,7 +382,7 @@ static int create_v2(cgroup *cg, const policy *p, ward_error *err) {
         if ((r = write_value(cg->dir[0], "pids.max", v)) < 0)
                 return err_set(err, r, "cgroup v2: pids.max: %s", strerror(-r));
         cg->pids = true;
-        return 0;
+        return set_cpu_rate(cg, cg->dir[0], p->cpu_rate_milli, err);
 }
 
 static int create_v1(cgroup *cg, const policy *p, ward_error *err) {
@@ -380,7 +441,7 @@ static int create_v1(cgroup *cg, const policy *p, ward_error *err) {
         if ((r = write_value(cg->dir[V1_PIDS], "pids.max", v)) < 0)
                 return err_set(err, r, "cgroup v1: pids.max: %s", strerror(-r));
         cg->pids = true;
-        return 0;
+        return set_cpu_rate(cg, cg->dir[V1_CPU], p->cpu_rate_milli, err);
 }
 
 int cgroup_create(cgroup *cg, const policy *p, ward_error *err) {

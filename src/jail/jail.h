@@ -43,8 +43,9 @@ enum { CG_STAT_CPU, CG_STAT_MEM_PEAK, CG_STAT_MEM_EVENTS, CG_STAT_PIDS_EVENTS, C
 
 typedef struct cgroup {
         int version;  /* 0 none, 1 or 2 */
-        char *dir[4]; /* v1: memory, pids, cpu, cpuacct; v2: dir[0] */
+        char *dir[4]; /* v1: memory, pids, cpuacct, cpu; v2: dir[0] */
         bool memory, pids, cpu;
+        bool cpu_rate;  /* its CPU bandwidth is capped (cpu.max, cfs quota) */
         bool stat_open; /* stat_fd[] holds fds (-1 where a file is missing) */
         int stat_fd[CG_STAT_N];
 } cgroup;

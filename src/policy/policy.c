@@ -32,6 +32,9 @@ void policy_init_default(policy *p) {
         p->output = 1ull << 20;
         p->output_mode = OUTPUT_MODE_STOP;
         p->max_violations = 1000;
+        p->cpu_rate_milli = WARD_CPU_RATE_DEFAULT_MILLI;
+        p->session_idle_ms = WARD_SESSION_IDLE_DEFAULT_MS;
+        p->session_lifetime_ms = WARD_SESSION_LIFETIME_DEFAULT_MS;
         p->net.max_connections = WARD_NET_CONNECTIONS_DEFAULT;
         p->net.max_bytes_out = WARD_NET_BYTES_OUT_DEFAULT;
         p->net.max_bytes_in = WARD_NET_BYTES_IN_DEFAULT;
@@ -120,7 +123,7 @@ int policy_copy(const policy *src, policy *ret) {
 }
 
 /* The keys of a policy, their kinds and ranges. */
-typedef enum { K_SIZE, K_DURATION, K_COUNT } kind;
+typedef enum { K_SIZE, K_DURATION, K_COUNT, K_CORES } kind;
 static const struct limit_key {
         const char *key;
         kind kind;
@@ -135,6 +138,11 @@ static const struct limit_key {
         {"disk", K_SIZE, offsetof(policy, disk), WARD_DISK_MIN, WARD_DISK_MAX},
         {"output", K_SIZE, offsetof(policy, output), 1, WARD_OUTPUT_MAX},
         {"max_violations", K_COUNT, offsetof(policy, max_violations), 1, WARD_VIOLATIONS_MAX},
+        {"cpu_rate", K_CORES, offsetof(policy, cpu_rate_milli), WARD_CPU_RATE_MIN_MILLI, WARD_CPU_RATE_MAX_MILLI},
+        {"session_idle_timeout", K_DURATION, offsetof(policy, session_idle_ms), WARD_TIME_MIN_MS,
+         WARD_SESSION_LIFETIME_MAX_MS},
+        {"session_max_lifetime", K_DURATION, offsetof(policy, session_lifetime_ms), WARD_TIME_MIN_MS,
+         WARD_SESSION_LIFETIME_MAX_MS},
 };
 
 /* The network limits, in the "network" object. */
@@ -155,6 +163,8 @@ static const char *kind_hint(kind k) {
                 return "a size such as 256M";
         case K_DURATION:
                 return "a duration such as 5s or 1500ms";
+        case K_CORES:
+                return "a number of cores such as 1, 0.5 or 500m";
         default:
                 return "a whole number";
         }
@@ -170,6 +180,9 @@ static int set_limit(policy *p, const struct limit_key *k, const char *value, wa
         case K_DURATION:
                 r = parse_duration_ms(value, &v);
                 break;
+        case K_CORES:
+                r = parse_cpu_rate_milli(value, &v);
+                break;
         default:
                 r = parse_uint64(value, 0, UINT64_MAX, &v);
                 break;
@@ -184,6 +197,9 @@ static int set_limit(policy *p, const struct limit_key *k, const char *value, wa
                 } else if (k->kind == K_DURATION) {
                         snprintf(lo, sizeof lo, "%llums", (unsigned long long)k->min);
                         snprintf(hi, sizeof hi, "%llus", (unsigned long long)(k->max / 1000));
+                } else if (k->kind == K_CORES) {
+                        format_cpu_rate(k->min, lo, sizeof lo);
+                        format_cpu_rate(k->max, hi, sizeof hi);
                 } else {
                         snprintf(lo, sizeof lo, "%llu", (unsigned long long)k->min);
                         snprintf(hi, sizeof hi, "%llu", (unsigned long long)k->max);
@@ -508,6 +524,11 @@ static int apply_limits(policy *p, json_t *obj, ward_error *err) {
                         if (i < 0)
                                 return err_set(err, -ERANGE, "limits.%s: must not be negative", key);
                         snprintf(num, sizeof num, "%lld", (long long)i);
+                        s = num;
+                } else if (json_is_real(v) && json_real_value(v) >= 0 && json_real_value(v) < 1e9) {
+                        /* A fraction (cpu_rate's 0.5): to the thousandth,
+                         * the finest any limit takes one. */
+                        snprintf(num, sizeof num, "%.3f", json_real_value(v));
                         s = num;
                 } else if (json_is_string(v)) {
                         s = json_string_value(v);
@@ -835,10 +856,17 @@ json_t *policy_to_json(const policy *p) {
                 /* A bare number is seconds for a duration in a policy file, so
                  * the canonical form spells the milliseconds out: loaded
                  * again, it must give this policy back. */
-                bad |= json_object_set_new(limits, limit_keys[i].key,
-                                           limit_keys[i].kind == K_DURATION
-                                                   ? json_sprintf("%llums", (unsigned long long)*v)
-                                                   : json_integer((json_int_t)(*v)));
+                json_t *jv;
+                if (limit_keys[i].kind == K_DURATION) {
+                        jv = json_sprintf("%llums", (unsigned long long)*v);
+                } else if (limit_keys[i].kind == K_CORES && *v % 1000 != 0) {
+                        char rate[32];
+                        format_cpu_rate(*v, rate, sizeof rate);
+                        jv = json_string(rate);
+                } else {
+                        jv = json_integer((json_int_t)(limit_keys[i].kind == K_CORES ? *v / 1000 : *v));
+                }
+                bad |= json_object_set_new(limits, limit_keys[i].key, jv);
         }
         if (!bad)
                 bad |= json_object_set_new(limits, "output_mode",

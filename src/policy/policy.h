@@ -60,6 +60,11 @@ typedef struct policy {
         uint64_t output;    /* per stream */
         output_mode output_mode;
         uint64_t max_violations;
+        uint64_t cpu_rate_milli; /* CPU bandwidth, thousandths of a core */
+        /* ward serve and ward mcp, in a tier: the most a session may ask
+         * (and what it gets unless it asks less) */
+        uint64_t session_idle_ms;
+        uint64_t session_lifetime_ms;
         char **env; /* NAME=VALUE */
         size_t n_env;
         char *workdir;

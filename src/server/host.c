@@ -276,6 +276,7 @@ int host_session(int fd, uint64_t id, const session_request *sr, const char *ses
                 (void)reply_error(fd, id, 503, "unavailable", NULL, 1, "%s", err.msg);
                 return 1;
         }
+        session_limit_idle_cpu(s, sr->idle_cpu_ms);
         if (reply_json(fd, id, 200, json_pack("{s:b}", "started", 1)) < 0) {
                 session_free(s);
                 return 1;
@@ -314,6 +315,9 @@ int host_pool(int fd, const policy *pool_policy, const policy *tier, const char 
                 (void)reply_error(fd, 0, 503, "unavailable", NULL, 1, "%s", err.msg);
                 return 1;
         }
+        /* Waiting or adopted, it may use between cells what a cell of the
+         * tier may. */
+        session_limit_idle_cpu(s, tier->cpu_time_ms);
         if (reply_json(fd, 0, 200, json_pack("{s:b}", "ready", 1)) < 0) {
                 session_free(s);
                 return 1;

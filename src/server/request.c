@@ -2,6 +2,7 @@
 #include "server/request.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <nettle/base64.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +84,8 @@ static int apply_limits(const json_t *limits, const policy *tier, policy *p, con
                 snprintf(field, sizeof field, "limits.%s", key);
                 if (json_is_integer(v) && json_integer_value(v) >= 0)
                         snprintf(text, sizeof text, "%lld", (long long)json_integer_value(v));
+                else if (json_is_real(v) && json_real_value(v) >= 0 && json_real_value(v) < 1e9)
+                        snprintf(text, sizeof text, "%.3f", json_real_value(v)); /* cpu_rate's 0.5 */
                 else if (json_is_string(v) && json_string_length(v) < sizeof text)
                         snprintf(text, sizeof text, "%s", json_string_value(v));
                 else
@@ -196,8 +199,8 @@ static int apply_network(const json_t *net, const policy *tier, policy *p, ward_
         return 0;
 }
 
-static const char *const limit_keys[] = {"wall_time", "cpu_time", "memory", "disk",
-                                         "file_size", "output",   "pids",   NULL};
+static const char *const limit_keys[] = {"wall_time", "cpu_time", "memory",   "disk", "file_size",
+                                         "output",    "pids",     "cpu_rate", NULL};
 
 int request_run(const json_t *body, const policy *tier, run_request *ret, ward_error *e) {
         memset(ret, 0, sizeof *ret);
@@ -348,18 +351,36 @@ int request_session(const json_t *body, const policy *tier, session_request *ret
         if (tier_name && strcmp(tier_name, tier->name ? tier->name : "default") != 0)
                 return err_set_at(e, -EPERM, "forbidden", "tier", "tier: this tenant may use only '%s'",
                                   tier->name ? tier->name : "default");
-        ret->idle_timeout_ms = WARD_SESSION_IDLE_DEFAULT_MS;
-        ret->max_lifetime_ms = WARD_SESSION_LIFETIME_DEFAULT_MS;
+        /* The tier bounds a session's time as it bounds a run's: what is
+         * not asked is the tier's own bound (or the default, if lower),
+         * and more than the tier's is refused. */
+        ret->idle_timeout_ms = tier->session_idle_ms < WARD_SESSION_IDLE_DEFAULT_MS ? tier->session_idle_ms
+                                                                                    : WARD_SESSION_IDLE_DEFAULT_MS;
+        ret->max_lifetime_ms = tier->session_lifetime_ms < WARD_SESSION_LIFETIME_DEFAULT_MS
+                                       ? tier->session_lifetime_ms
+                                       : WARD_SESSION_LIFETIME_DEFAULT_MS;
         if ((r = get_duration(body, "idle_timeout", "idle_timeout", &ret->idle_timeout_ms, e)) < 0 ||
             (r = get_duration(body, "max_lifetime", "max_lifetime", &ret->max_lifetime_ms, e)) < 0)
                 return r;
         if (ret->max_lifetime_ms > WARD_SESSION_LIFETIME_MAX_MS)
                 return err_set_at(e, -EINVAL, "invalid_field", "max_lifetime", "max_lifetime: at most 24h");
+        if (ret->max_lifetime_ms > tier->session_lifetime_ms)
+                return err_set_at(e, -EPERM, "over_tier", "max_lifetime",
+                                  "max_lifetime: above what this tenant's tier allows (%" PRIu64 " s)",
+                                  tier->session_lifetime_ms / 1000);
+        /* An idle timeout past the lifetime is the lifetime. */
         if (ret->idle_timeout_ms > ret->max_lifetime_ms)
                 ret->idle_timeout_ms = ret->max_lifetime_ms;
-        static const char *const session_limits[] = {"memory", "disk", "pids", "file_size", "output", NULL};
+        if (ret->idle_timeout_ms > tier->session_idle_ms)
+                return err_set_at(e, -EPERM, "over_tier", "idle_timeout",
+                                  "idle_timeout: above what this tenant's tier allows (%" PRIu64 " s)",
+                                  tier->session_idle_ms / 1000);
+        static const char *const session_limits[] = {"memory", "disk", "pids", "file_size", "output", "cpu_rate", NULL};
         if ((r = apply_limits(json_object_get(body, "limits"), tier, &ret->policy, session_limits, e)) < 0)
                 return r;
+        /* Between cells, the CPU the session's processes may use before
+         * it is ended: what one cell may use. */
+        ret->idle_cpu_ms = tier->cpu_time_ms;
         /* The sandbox lives as long as the session may; its CPU over that
          * life is bounded by the same span (each cell has its own limit). */
         ret->policy.wall_time_ms = ret->max_lifetime_ms + 60000;
@@ -397,7 +418,8 @@ int request_cell(const json_t *body, const policy *tier, cell_request *ret, ward
 bool request_pool_fits(const policy *p, const policy *tier) {
         return p->memory == tier->memory && p->pids == tier->pids && p->disk == tier->disk &&
                p->file_size == tier->file_size && p->n_env == tier->n_env && p->net.mode == tier->net.mode &&
-               p->net.mode == NET_MODE_NONE && p->n_mounts == 0 && !p->workdir && !p->output_dir;
+               p->net.mode == NET_MODE_NONE && p->n_mounts == 0 && !p->workdir && !p->output_dir &&
+               p->cpu_rate_milli == tier->cpu_rate_milli;
 }
 
 int request_pool_policy(const policy *tier, policy *ret) {

@@ -37,8 +37,9 @@ void run_request_free(run_request *r);
 typedef struct session_request {
         policy policy; /* the session's limits; wall_time is its lifetime */
         char language[16];
-        uint64_t idle_timeout_ms;
+        uint64_t idle_timeout_ms; /* within the tier's session bounds */
         uint64_t max_lifetime_ms;
+        uint64_t idle_cpu_ms; /* CPU it may use between cells: the tier's per cell */
 } session_request;
 
 int request_session(const json_t *body, const policy *tier, session_request *ret, ward_error *e);

@@ -174,7 +174,7 @@ if command -v curl >/dev/null && command -v python3 >/dev/null; then
   expect_keys "serve argv record" "$s2" . $RESULT_KEYS kind tenant $AUDIT_KEYS argv_sha256
   expect_eq "serve argv run: status" "$(val "$s2" '.status + " " + (.exit_code | tostring)')" "exit 3"
   # shellcheck disable=SC2086
-  expect_keys "serve cell record" "$s3" . status wall_ms cpu_ms stdout stdout_encoding stdout_truncated stderr \
+  expect_keys "serve cell record" "$s3" . status wall_ms cpu_ms cpu_since_last_ms stdout stdout_encoding stdout_truncated stderr \
     stderr_encoding stderr_truncated events results displays error execution_count files_changed \
     session_restarted kind tenant session $AUDIT_KEYS code_sha256
   expect_eq "serve cell: kind, tenant, session" "$(val "$s3" '.kind + " " + .tenant + " " + .session')" \

@@ -25,6 +25,10 @@ static void defaults(void **state) {
         assert_int_equal(p.disk, 256ull << 20);
         assert_int_equal(p.output, 1ull << 20);
         assert_int_equal(p.output_mode, OUTPUT_MODE_STOP);
+        /* One core; sessions of 10 minutes idle and an hour at most. */
+        assert_int_equal(p.cpu_rate_milli, 1000);
+        assert_int_equal(p.session_idle_ms, 10 * 60 * 1000);
+        assert_int_equal(p.session_lifetime_ms, 60 * 60 * 1000);
         policy_free(&p);
 }
 
@@ -74,6 +78,9 @@ static void errors_name_the_place(void **state) {
         expect_error("{\"limits\":{\"pids\":1000000000}}", "out of range");
         expect_error("{\"limits\":{\"pids\":-3}}", "must not be negative");
         expect_error("{\"limits\":{\"bogus\":1}}", "unknown key 'bogus'");
+        expect_error("{\"limits\":{\"cpu_rate\":0.001}}", "cpu_rate: '0.001' is out of range (10m to 1024)");
+        expect_error("{\"limits\":{\"cpu_rate\":\"half\"}}", "cpu_rate: 'half' is not a number of cores");
+        expect_error("{\"limits\":{\"session_max_lifetime\":\"25h\"}}", "session_max_lifetime: '25h' is out of range");
         expect_error("{\"colour\":1}", "p.json: unknown key 'colour'");
         expect_error("{\"limits\":{\n  \"memory\": }", "p.json:2:");
         expect_error("[1]", "must be a JSON object");
@@ -162,7 +169,8 @@ static void digest_is_stable(void **state) {
                 "\"limits\":{\"wall_time\":\"2000ms\",\"pids\":10,\"memory\":\"128M\"},\"name\":\"t\"}",
                 /* The same values spelled otherwise, and the defaults said. */
                 "{\"version\":1,\"limits\":{\"memory\":134217728,\"pids\":\"10\",\"wall_time\":2,"
-                "\"output_mode\":\"stop\"},\"name\":\"t\",\"env\":{\"B\":\"2\",\"A\":\"1\"},"
+                "\"output_mode\":\"stop\",\"cpu_rate\":\"1000m\",\"session_idle_timeout\":\"10m\"},\"name\":\"t\","
+                "\"env\":{\"B\":\"2\",\"A\":\"1\"},"
                 "\"allow_without\":[\"landlock\",\"cgroups\",\"landlock\"],"
                 "\"network\":{\"hosts\":{\"b.test\":\"10.0.0.2\",\"a.test\":\"10.0.0.1\"},\"mode\":\"allowlist\","
                 "\"max_connections\":\"4\",\"allow\":[\"a.test:443\"]},"
@@ -379,6 +387,9 @@ static void within_tier(void **state) {
                 {"disk", "limits.disk", "64K", "9M"},
                 {"output", "limits.output", "1", "5K"},
                 {"max_violations", "limits.max_violations", "1", "6"},
+                {"cpu_rate", "limits.cpu_rate", "0.5", "1001m"},
+                {"session_idle_timeout", "limits.session_idle_timeout", "1m", "11m"},
+                {"session_max_lifetime", "limits.session_max_lifetime", "1m", "2h"},
                 {"max_connections", "network.max_connections", "1", "4"},
                 {"max_bytes_out", "network.max_bytes_out", "1", "2M"},
                 {"max_bytes_in", "network.max_bytes_in", "1", "3M"},

@@ -14,11 +14,14 @@
 #include "server/apierror.h"
 #include "server/request.h"
 
-/* A tier below the defaults in every limit, with a network allowlist. */
-static const char tier_json[] = "{\"name\":\"gold\",\"limits\":{\"memory\":\"256M\",\"cpu_time\":\"5s\","
-                                "\"wall_time\":\"20s\",\"pids\":32,\"file_size\":\"16M\",\"disk\":\"64M\","
-                                "\"output\":\"512K\"},\"env\":{\"TIER\":\"1\"},\"network\":{\"mode\":\"allowlist\","
-                                "\"allow\":[\"api.test:443\",\"cdn.test\"],\"deny\":[\"10.0.0.0/8\"]}}";
+/* A tier below the defaults in every limit (its sessions' bounds above
+ * what a session gets unless it asks), with a network allowlist. */
+static const char tier_json[] =
+        "{\"name\":\"gold\",\"limits\":{\"memory\":\"256M\",\"cpu_time\":\"5s\","
+        "\"wall_time\":\"20s\",\"pids\":32,\"file_size\":\"16M\",\"disk\":\"64M\","
+        "\"output\":\"512K\",\"cpu_rate\":\"1.5\",\"session_idle_timeout\":\"30m\","
+        "\"session_max_lifetime\":\"4h\"},\"env\":{\"TIER\":\"1\"},\"network\":{\"mode\":\"allowlist\","
+        "\"allow\":[\"api.test:443\",\"cdn.test\"],\"deny\":[\"10.0.0.0/8\"]}}";
 
 static int setup(void **state) {
         policy *tier = malloc(sizeof *tier);
@@ -159,6 +162,11 @@ static const struct {
         {RUN, 403, "{\"argv\":[\"ls\"],\"limits\":{\"file_size\":\"17M\"}}", "over_tier", "limits.file_size"},
         {RUN, 403, "{\"argv\":[\"ls\"],\"limits\":{\"disk\":\"65M\"}}", "over_tier", "limits.disk"},
         {RUN, 403, "{\"argv\":[\"ls\"],\"limits\":{\"output\":\"513K\"}}", "over_tier", "limits.output"},
+        {RUN, 403, "{\"argv\":[\"ls\"],\"limits\":{\"cpu_rate\":\"1501m\"}}", "over_tier", "limits.cpu_rate"},
+        {RUN, 400, "{\"argv\":[\"ls\"],\"limits\":{\"cpu_rate\":0.001}}", "invalid_field", "limits.cpu_rate"},
+        /* A session's bounds are the tier's, not a run's. */
+        {RUN, 400, "{\"argv\":[\"ls\"],\"limits\":{\"session_max_lifetime\":\"1s\"}}", "unknown_field",
+         "limits.session_max_lifetime"},
         /* With others that are within it. */
         {RUN, 403, "{\"argv\":[\"ls\"],\"limits\":{\"memory\":\"8M\",\"pids\":64,\"disk\":\"1M\"}}", "over_tier",
          "limits.pids"},
@@ -206,6 +214,13 @@ static const struct {
         {SESSION, 400, "{\"language\":\"python\",\"idle_timeout\":0}", "invalid_field", "idle_timeout"},
         {SESSION, 400, "{\"language\":\"python\",\"max_lifetime\":[]}", "invalid_field", "max_lifetime"},
         {SESSION, 400, "{\"language\":\"python\",\"max_lifetime\":\"25h\"}", "invalid_field", "max_lifetime"},
+        /* A session's time within the tier's: 4h and 30m. */
+        {SESSION, 403, "{\"language\":\"python\",\"max_lifetime\":\"24h\"}", "over_tier", "max_lifetime"},
+        {SESSION, 403, "{\"language\":\"python\",\"max_lifetime\":14401}", "over_tier", "max_lifetime"},
+        {SESSION, 403, "{\"language\":\"python\",\"idle_timeout\":\"31m\"}", "over_tier", "idle_timeout"},
+        {SESSION, 403, "{\"language\":\"python\",\"limits\":{\"cpu_rate\":2}}", "over_tier", "limits.cpu_rate"},
+        {SESSION, 400, "{\"language\":\"python\",\"limits\":{\"cpu_rate\":\"fast\"}}", "invalid_field",
+         "limits.cpu_rate"},
         /* A session's time is its lifetime, not a limit. */
         {SESSION, 400, "{\"language\":\"python\",\"limits\":{\"wall_time\":\"1s\"}}", "unknown_field",
          "limits.wall_time"},
@@ -426,6 +441,12 @@ static void session_bodies(void **state) {
         assert_int_equal(sr.policy.wall_time_ms, WARD_SESSION_LIFETIME_DEFAULT_MS + 60000);
         assert_int_equal(sr.policy.cpu_time_ms, WARD_SESSION_LIFETIME_DEFAULT_MS);
         assert_int_equal(sr.policy.memory, tier->memory);
+        assert_int_equal(sr.policy.cpu_rate_milli, 1500);
+        /* Between cells, what a cell may use. */
+        assert_int_equal(sr.idle_cpu_ms, tier->cpu_time_ms);
+        policy_free(&sr.policy);
+        accepted(SESSION, tier, "{\"language\":\"bash\",\"limits\":{\"cpu_rate\":0.5}}", &sr);
+        assert_int_equal(sr.policy.cpu_rate_milli, 500);
         policy_free(&sr.policy);
 
         accepted(SESSION, tier,
@@ -440,10 +461,18 @@ static void session_bodies(void **state) {
         assert_int_equal(sr.policy.output, 1024);
         policy_free(&sr.policy);
         /* An idle timeout past the lifetime is the lifetime. */
-        accepted(SESSION, tier, "{\"language\":\"node\",\"idle_timeout\":\"2h\",\"max_lifetime\":\"1h\"}", &sr);
-        assert_int_equal(sr.idle_timeout_ms, 3600000);
+        accepted(SESSION, tier, "{\"language\":\"node\",\"idle_timeout\":\"20m\",\"max_lifetime\":\"10m\"}", &sr);
+        assert_int_equal(sr.idle_timeout_ms, 600000);
         policy_free(&sr.policy);
-        accepted(SESSION, tier, "{\"language\":\"python\",\"max_lifetime\":\"24h\"}", &sr);
+        /* Above the tier's idle timeout, but not past the lifetime asked,
+         * which is within the tier's: the lifetime. */
+        accepted(SESSION, tier, "{\"language\":\"node\",\"idle_timeout\":\"2h\",\"max_lifetime\":\"20m\"}", &sr);
+        assert_int_equal(sr.idle_timeout_ms, 1200000);
+        policy_free(&sr.policy);
+        /* The tier's own bounds may be asked. */
+        accepted(SESSION, tier, "{\"language\":\"python\",\"idle_timeout\":\"30m\",\"max_lifetime\":\"4h\"}", &sr);
+        assert_int_equal(sr.idle_timeout_ms, 1800000);
+        assert_int_equal(sr.max_lifetime_ms, 4 * 3600000);
         policy_free(&sr.policy);
 }
 
@@ -455,6 +484,20 @@ static void session_default_tier(void **state) {
         accepted(SESSION, &tier, "{\"language\":\"python\",\"tier\":\"default\"}", &sr);
         policy_free(&sr.policy);
         refused(SESSION, &tier, "{\"language\":\"python\",\"tier\":\"gold\"}", 403, "forbidden", "tier");
+        /* The default tier's bounds are the defaults: no more may be
+         * asked. */
+        assert_int_equal(tier.session_idle_ms, WARD_SESSION_IDLE_DEFAULT_MS);
+        assert_int_equal(tier.session_lifetime_ms, WARD_SESSION_LIFETIME_DEFAULT_MS);
+        refused(SESSION, &tier, "{\"language\":\"python\",\"max_lifetime\":\"2h\"}", 403, "over_tier", "max_lifetime");
+        refused(SESSION, &tier, "{\"language\":\"python\",\"idle_timeout\":\"11m\"}", 403, "over_tier", "idle_timeout");
+        /* A tier with shorter bounds: a session that asks nothing gets
+         * them. */
+        tier.session_idle_ms = 60000;
+        tier.session_lifetime_ms = 300000;
+        accepted(SESSION, &tier, "{\"language\":\"python\"}", &sr);
+        assert_int_equal(sr.idle_timeout_ms, 60000);
+        assert_int_equal(sr.max_lifetime_ms, 300000);
+        policy_free(&sr.policy);
         policy_free(&tier);
 }
 
@@ -504,6 +547,10 @@ static void pool(void **state) {
         assert_false(request_pool_fits(&rq.policy, &tier));
         run_request_free(&rq);
         accepted(RUN, &tier, "{\"language\":\"python\",\"code\":\"1\",\"env\":{\"A\":\"1\"}}", &rq);
+        assert_false(request_pool_fits(&rq.policy, &tier));
+        run_request_free(&rq);
+        /* A warm sandbox's cgroup has the tier's CPU rate. */
+        accepted(RUN, &tier, "{\"language\":\"python\",\"code\":\"1\",\"limits\":{\"cpu_rate\":\"500m\"}}", &rq);
         assert_false(request_pool_fits(&rq.policy, &tier));
         run_request_free(&rq);
         policy_free(&tier);
