@@ -89,6 +89,7 @@
 
 /* ward serve: the parent, its tenants, sessions and runs. */
 #define WARD_TENANTS_MAX 1024u                               /* tenants in a --config file */
+#define WARD_TENANT_RATE_MAX 100000u                         /* a tenant's runs_per_minute quota */
 #define WARD_POOL_MAX 64u                                    /* warm sandboxes per language (--pool) */
 #define WARD_RUN_FILES_MAX 256u                              /* files one run request carries */
 #define WARD_SESSION_IDLE_DEFAULT_MS (10ull * 60 * 1000)     /* a session's idle timeout unless asked */
