@@ -105,9 +105,10 @@
 #define WARD_API_NOBODY 65534u                  /* the uid and gid the front drops to from root */
 
 /* ward serve: the parent, its tenants, sessions and runs. */
-#define WARD_TENANTS_MAX 1024u  /* tenants in a --config file */
-#define WARD_POOL_MAX 64u       /* warm sandboxes per language (--pool) */
-#define WARD_RUN_FILES_MAX 256u /* files one run request carries */
+#define WARD_TENANTS_MAX 1024u       /* tenants in a --config file */
+#define WARD_TENANT_RATE_MAX 100000u /* a tenant's runs_per_minute quota */
+#define WARD_POOL_MAX 64u            /* warm sandboxes per language (--pool) */
+#define WARD_RUN_FILES_MAX 256u      /* files one run request carries */
 /* A tier's session bounds (its limits session_idle_timeout and
  * session_max_lifetime) unless its config says: the most a session may
  * ask, and what it gets when it asks nothing. */

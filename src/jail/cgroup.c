@@ -252,6 +252,26 @@ static void reap_stale(const char *parent) {
         closedir(d);
 }
 
+void cgroup_reap_stale(void) {
+        _cleanup_free_ char *proc_cgroup = NULL, *mountinfo = NULL;
+        int v = cgroup_detect_version();
+        if (v == 0 || fd_read_file("/proc/self/cgroup", WARD_PROC_FILE_MAX, &proc_cgroup, NULL) < 0 ||
+            (v == 1 && fd_read_file("/proc/self/mountinfo", WARD_PROC_FILE_MAX, &mountinfo, NULL) < 0))
+                return;
+        /* v2: the one hierarchy; v1: each controller's (co-mounted ones
+         * twice, which finds nothing the second time). */
+        for (int i = 0; i < (v == 1 ? V1_N : 1); i++) {
+                _cleanup_free_ char *mnt = NULL, *self = NULL;
+                if (cgroup_self_path(proc_cgroup, v == 1 ? v1_names[i] : NULL, &self) < 0 ||
+                    (v == 1 && cgroup_v1_mount(mountinfo, v1_names[i], &mnt) < 0))
+                        continue;
+                char parent[4096];
+                snprintf(parent, sizeof parent, "%s%s", v == 1 ? mnt : "/sys/fs/cgroup",
+                         strcmp(self, "/") == 0 ? "" : self);
+                reap_stale(parent);
+        }
+}
+
 static int next_name(char *buf, size_t len) {
         static unsigned counter;
         return snprintf(buf, len, "ward-%ld-%u", (long)getpid(), ++counter) < (int)len ? 0 : -ENAMETOOLONG;

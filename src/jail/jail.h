@@ -60,6 +60,12 @@ typedef struct cgroup_stats {
 /* Creates the run's cgroup with the policy's limits under the caller's own
  * cgroup, removing first any cgroup a dead ward run left there. */
 int cgroup_create(cgroup *cg, const policy *p, ward_error *err);
+/* Removes, in each hierarchy, the ward-* cgroups under the caller's own
+ * cgroup whose ward is no longer alive (and kills what is left in them):
+ * what cgroup_create does first, for a ward that starts without making a
+ * cgroup at once (ward serve and ward mcp, whose hosts a SIGKILL of the
+ * whole server left no time to clean up). */
+void cgroup_reap_stale(void);
 int cgroup_attach(const cgroup *cg, pid_t pid, ward_error *err);
 
 /* How the program joins the run's cgroup without anyone migrating it from

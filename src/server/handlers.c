@@ -64,30 +64,36 @@ json_t *session_json(const server *s, const host *h) {
                          "execution_count", (json_int_t)h->execution_count);
 }
 
-static int err_reply(server *s, uint64_t id, const ward_error *e) {
-        s->rejected_total++;
+static int err_reply(server *s, tenant *t, uint64_t id, const ward_error *e) {
+        COUNT_ADD(s, t, rejected_total, 1);
         return reply_ward_error(s->front_fd, id, e);
+}
+
+/* Whether the tenant may start more this minute: runs, cells and new
+ * sessions count alike, each a sandbox or work in one. 429 if not. */
+static bool rate_ok(server *s, uint64_t id, tenant *t) {
+        if (tenant_rate_ok(t))
+                return true;
+        COUNT_ADD(s, t, rejected_total, 1);
+        (void)reply_error(s->front_fd, id, 429, "quota", NULL, tenant_rate_retry_s(t),
+                          "tenant '%s' started %u runs, cells and sessions this minute, its quota", t->name,
+                          t->runs_per_minute);
+        return false;
 }
 
 void op_run(server *s, const op_request *r, tenant *t) {
         uint64_t id = r->id;
         const json_t *body = r->body; /* an object: the table requires it */
         if (t->runs >= t->max_runs) {
-                s->rejected_total++;
+                COUNT_ADD(s, t, rejected_total, 1);
                 (void)reply_error(s->front_fd, id, 429, "quota", NULL, 1,
                                   "tenant '%s' has %u runs in progress, its quota", t->name, t->max_runs);
                 return;
         }
-        if (!tenant_rate_ok(t)) {
-                /* The window ends at most a minute after it began. */
-                uint64_t left = t->window_start_ms + 60000 - clock_mono_ms();
-                s->rejected_total++;
-                (void)reply_error(s->front_fd, id, 429, "quota", NULL, (unsigned)(left / 1000 + 1),
-                                  "tenant '%s' made %u runs this minute, its quota", t->name, t->runs_per_minute);
+        if (!rate_ok(s, id, t))
                 return;
-        }
         if (hosts_count(s, HOST_RUN) >= s->o->max_runs) {
-                s->rejected_total++;
+                COUNT_ADD(s, t, rejected_total, 1);
                 (void)reply_error(s->front_fd, id, 503, "unavailable", NULL, 1, "the server is running %u runs",
                                   s->o->max_runs);
                 return;
@@ -95,7 +101,7 @@ void op_run(server *s, const op_request *r, tenant *t) {
         run_request rq;
         ward_error e = {0};
         if (request_run(body, &s->cfg.tier, &rq, &e) < 0) {
-                (void)err_reply(s, id, &e);
+                (void)err_reply(s, t, id, &e);
                 run_request_free(&rq);
                 return;
         }
@@ -119,11 +125,12 @@ void op_run(server *s, const op_request *r, tenant *t) {
                                   strerror(errno));
                 return;
         }
+        tenant_take_host(t, h);
         h->req_id = id;
         h->started_mono_ms = clock_mono_ms();
         t->runs++;
         t->window_runs++;
-        s->runs_total++;
+        COUNT_ADD(s, t, runs_total, 1);
 }
 
 void op_session_create(server *s, const op_request *r, tenant *t) {
@@ -133,14 +140,18 @@ void op_session_create(server *s, const op_request *r, tenant *t) {
         if (!body)
                 body = empty = json_object();
         if (t->sessions >= t->max_sessions) {
-                s->rejected_total++;
+                COUNT_ADD(s, t, rejected_total, 1);
                 (void)reply_error(s->front_fd, id, 429, "quota", NULL, 5, "tenant '%s' has %u sessions, its quota",
                                   t->name, t->max_sessions);
                 json_decref(empty);
                 return;
         }
+        if (!rate_ok(s, id, t)) {
+                json_decref(empty);
+                return;
+        }
         if (hosts_count(s, HOST_SESSION) >= s->o->max_sessions) {
-                s->rejected_total++;
+                COUNT_ADD(s, t, rejected_total, 1);
                 (void)reply_error(s->front_fd, id, 503, "unavailable", NULL, 5, "the server holds %u sessions",
                                   s->o->max_sessions);
                 json_decref(empty);
@@ -151,7 +162,7 @@ void op_session_create(server *s, const op_request *r, tenant *t) {
         int rr = request_session(body, &s->cfg.tier, &sr, &e);
         json_decref(empty);
         if (rr < 0) {
-                (void)err_reply(s, id, &e);
+                (void)err_reply(s, t, id, &e);
                 policy_free(&sr.policy);
                 return;
         }
@@ -184,6 +195,7 @@ void op_session_create(server *s, const op_request *r, tenant *t) {
                                   strerror(errno));
                 return;
         }
+        tenant_take_host(t, h);
         snprintf(h->id, sizeof h->id, "%s", sid);
         snprintf(h->language, sizeof h->language, "%s", sr.language);
         h->created_ms = h->last_used_ms = clock_real_ms();
@@ -193,6 +205,7 @@ void op_session_create(server *s, const op_request *r, tenant *t) {
         h->req_id = id;
         h->creating = true;
         t->sessions++;
+        t->window_runs++;
         policy_free(&sr.policy);
 }
 
@@ -201,7 +214,7 @@ void op_session_list(server *s, const op_request *r, tenant *t) {
         json_t *arr = json_array();
         for (size_t i = 0; i < s->n_hosts; i++) {
                 host *h = s->hosts[i];
-                if (h->kind == HOST_SESSION && !h->creating && !h->ending && strcmp(h->tenant, t->name) == 0)
+                if (h->kind == HOST_SESSION && !h->creating && !h->ending && tenant_owns(t, h))
                         json_array_append_new(arr, session_json(s, h));
         }
         (void)reply_json(s->front_fd, id, 200, json_pack("{s:o}", "sessions", arr));
@@ -252,7 +265,7 @@ void op_session_forward(server *s, const op_request *r, tenant *t) {
         const char *op = op_name(r->op);
         bool queue = h->req_id && h->cancelled && !h->next_id && r->op == OP_CELL;
         if (h->req_id && !queue) {
-                s->rejected_total++;
+                COUNT_ADD(s, t, rejected_total, 1);
                 (void)reply_error(s->front_fd, id, 409, "busy", NULL, 1, "session %s is running a cell", h->id);
                 return;
         }
@@ -261,13 +274,16 @@ void op_session_forward(server *s, const op_request *r, tenant *t) {
                 const json_t *body = r->body; /* an object: the table requires it */
                 cell_request cr;
                 ward_error e = {0};
+                if (!rate_ok(s, id, t))
+                        return;
                 if (request_cell(body, &s->cfg.tier, &cr, &e) < 0) {
-                        (void)err_reply(s, id, &e);
+                        (void)err_reply(s, t, id, &e);
                         return;
                 }
                 fwd = json_pack("{s:s, s:s%, s:I, s:I, s:b}", "op", "cell", "code", cr.code, cr.code_len, "wall_ms",
                                 (json_int_t)cr.wall_ms, "cpu_ms", (json_int_t)cr.cpu_ms, "stream", r->stream);
-                s->cells_total++;
+                COUNT_ADD(s, t, cells_total, 1);
+                t->window_runs++;
         } else {
                 const char *path = r->path, *dir = r->dir;
                 ward_error err = {0};
@@ -299,9 +315,25 @@ void session_send_next(server *s, host *h) {
                 hand_to_session(s, h, id, h->ending ? NULL : text, NULL, 0);
 }
 
+/* Hosts of this kind the tenant has now (ending ones not counted, as in
+ * hosts_count). */
+static size_t tenant_hosts(const server *s, const tenant *t, host_kind kind) {
+        size_t n = 0;
+        for (size_t i = 0; i < s->n_hosts; i++)
+                n += s->hosts[i]->kind == kind && !s->hosts[i]->ending && tenant_owns(t, s->hosts[i]);
+        return n;
+}
+
+/* An admin tenant (the local one, with no config) reads the whole
+ * server's counters and the pool's; any other tenant the same counters of
+ * its own runs, sessions, cells and requests only, and nothing of the
+ * pool, which other tenants' work fills and empties. */
 void op_metrics(server *s, const op_request *r, tenant *t) {
-        (void)t; /* the server's, not a tenant's: any tenant may read them */
         uint64_t id = r->id;
+        bool all = t->admin;
+        const counters *c = all ? &s->count : &t->count;
+        size_t sessions = all ? hosts_count(s, HOST_SESSION) : tenant_hosts(s, t, HOST_SESSION);
+        size_t runs = all ? hosts_count(s, HOST_RUN) : tenant_hosts(s, t, HOST_RUN);
         char text[4096];
         int n = snprintf(
                 text, sizeof text,
@@ -317,21 +349,23 @@ void op_metrics(server *s, const op_request *r, tenant *t) {
                 "# HELP ward_runs_in_progress Runs in progress now.\n# TYPE ward_runs_in_progress gauge\n"
                 "ward_runs_in_progress %zu\n"
                 "# HELP ward_cells_total Cells run.\n# TYPE ward_cells_total counter\nward_cells_total %" PRIu64 "\n"
-                "# HELP ward_pool_hits_total Runs and sessions served by a warm sandbox.\n"
-                "# TYPE ward_pool_hits_total counter\nward_pool_hits_total %" PRIu64 "\n"
-                "# HELP ward_pool_misses_total Runs and sessions started cold.\n"
-                "# TYPE ward_pool_misses_total counter\nward_pool_misses_total %" PRIu64 "\n"
-                "# HELP ward_pool_warm Warm sandboxes ready and waiting.\n# TYPE ward_pool_warm gauge\n"
-                "ward_pool_warm %zu\n"
-                "# HELP ward_pool_starting Warm sandboxes still starting.\n# TYPE ward_pool_starting gauge\n"
-                "ward_pool_starting %zu\n"
                 "# HELP ward_requests_total API requests.\n# TYPE ward_requests_total counter\n"
                 "ward_requests_total %" PRIu64 "\n"
                 "# HELP ward_rejected_total Requests refused (bad input, quota, capacity).\n"
                 "# TYPE ward_rejected_total counter\nward_rejected_total %" PRIu64 "\n",
-                s->runs_total, s->runs_failed, (double)s->run_ms_sum / 1000.0, s->sessions_total,
-                hosts_count(s, HOST_SESSION), hosts_count(s, HOST_RUN), s->cells_total, s->pool_hits, s->pool_misses,
-                pool_count(s, true), pool_count(s, false), s->requests_total, s->rejected_total);
+                c->runs_total, c->runs_failed, (double)c->run_ms_sum / 1000.0, c->sessions_total, sessions, runs,
+                c->cells_total, c->requests_total, c->rejected_total);
+        if (all && n > 0 && (size_t)n < sizeof text)
+                n += snprintf(text + n, sizeof text - (size_t)n,
+                              "# HELP ward_pool_hits_total Runs and sessions served by a warm sandbox.\n"
+                              "# TYPE ward_pool_hits_total counter\nward_pool_hits_total %" PRIu64 "\n"
+                              "# HELP ward_pool_misses_total Runs and sessions started cold.\n"
+                              "# TYPE ward_pool_misses_total counter\nward_pool_misses_total %" PRIu64 "\n"
+                              "# HELP ward_pool_warm Warm sandboxes ready and waiting.\n# TYPE ward_pool_warm gauge\n"
+                              "ward_pool_warm %zu\n"
+                              "# HELP ward_pool_starting Warm sandboxes still starting.\n"
+                              "# TYPE ward_pool_starting gauge\nward_pool_starting %zu\n",
+                              s->pool_hits, s->pool_misses, pool_count(s, true), pool_count(s, false));
         (void)reply_blob(s->front_fd, id, 200, "text/plain; version=0.0.4", text,
                          n > 0 && (size_t)n < sizeof text ? (size_t)n : 0);
 }

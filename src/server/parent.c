@@ -37,6 +37,7 @@
 #include "basic/fd.h"
 #include "basic/jsontext.h"
 #include "basic/limits.h"
+#include "jail/jail.h"
 #include "server/frame.h"
 #include "server/front.h"
 #include "server/host.h"
@@ -137,7 +138,7 @@ host *host_find_session(server *s, const char *id, const tenant *t) {
                 host *h = s->hosts[i];
                 /* Another tenant's session is as unknown as a missing one. */
                 if (h->kind == HOST_SESSION && !h->creating && !h->ending && strcmp(h->id, id) == 0 &&
-                    strcmp(h->tenant, t->name) == 0)
+                    tenant_owns(t, h))
                         return h;
         }
         return NULL;
@@ -168,24 +169,29 @@ size_t hosts_count(const server *s, host_kind kind) {
  * unprivileged and parses what clients send: a frame the table refuses
  * is answered and said on stderr, since a correct front never sends one. */
 static void handle_request(server *s, const frame *f) {
-        s->requests_total++;
+        s->count.requests_total++;
         op_request r;
         ward_error e = {0};
         if (op_request_parse(f, &r, &e) < 0) {
-                s->rejected_total++;
+                s->count.rejected_total++;
                 fprintf(stderr, "%s: refused a request from the front: %s\n", serve_log_name, e.msg);
                 (void)reply_ward_error(s->front_fd, f->hdr.id, &e);
                 return;
         }
         tenant *t = NULL;
         if (!op_is_public(r.op) && !(t = tenant_authenticate(s, r.token))) {
-                s->rejected_total++;
+                s->count.rejected_total++;
                 (void)reply_error(s->front_fd, r.id, 401, "unauthorized", NULL, 0,
                                   r.token ? "unknown token" : "a bearer token is required");
-        } else if (op_request_body(&r, &e) < 0) {
+                op_request_free(&r);
+                return;
+        }
+        if (t)
+                t->count.requests_total++;
+        if (op_request_body(&r, &e) < 0) {
                 /* Parsed only now, for a known tenant: the front checked
                  * it too, but the parent trusts nothing it sends. */
-                s->rejected_total++;
+                s->count.rejected_total++;
                 (void)reply_ward_error(s->front_fd, r.id, &e);
         } else if (s->draining && !op_while_draining(r.op)) {
                 (void)reply_error(s->front_fd, r.id, 503, "unavailable", NULL, 5, "the server is shutting down");
@@ -240,8 +246,16 @@ static void handle_host_frame(server *s, host *h, frame *f) {
                 h->creating = false;
                 uint64_t id = h->req_id;
                 h->req_id = 0;
-                if (st == 200) {
-                        s->sessions_total++;
+                if (st == 200 && h->ending) {
+                        /* Ended while it started: the server stops, or a
+                         * reload took its tenant away. */
+                        (void)reply_error(s->front_fd, id, 503, "unavailable", NULL, 1,
+                                          "the session was ended as it started");
+                } else if (st == 200) {
+                        tenant *t = tenant_of_host(s, h);
+                        s->count.sessions_total++;
+                        if (t)
+                                t->count.sessions_total++;
                         char where[64];
                         snprintf(where, sizeof where, "/v1/sessions/%s", h->id);
                         (void)reply_json_headers(s->front_fd, id, 201, session_json(s, h),
@@ -265,7 +279,11 @@ static void handle_host_frame(server *s, host *h, frame *f) {
                         json_decref(m);
                         h->last_used_ms = clock_real_ms();
                 } else {
-                        s->run_ms_sum += clock_mono_ms() - h->started_mono_ms;
+                        tenant *t = tenant_of_host(s, h);
+                        uint64_t ms = clock_mono_ms() - h->started_mono_ms;
+                        s->count.run_ms_sum += ms;
+                        if (t)
+                                t->count.run_ms_sum += ms;
                 }
                 h->req_id = 0;
                 h->cancelled = false;
@@ -284,16 +302,19 @@ static void reap_host(server *s, size_t i) {
         host *h = s->hosts[i];
         siginfo_t si;
         (void)waitid((idtype_t)P_PIDFD, (id_t)h->pidfd, &si, WEXITED);
+        tenant *t = tenant_of_host(s, h);
         if (h->req_id) {
-                if (h->kind == HOST_RUN)
-                        s->runs_failed++;
+                if (h->kind == HOST_RUN) {
+                        s->count.runs_failed++;
+                        if (t)
+                                t->count.runs_failed++;
+                }
                 (void)reply_error(s->front_fd, h->req_id, 503, "unavailable", NULL, 1,
                                   "the sandbox's supervisor ended before it answered");
         }
         if (h->next_id)
                 (void)reply_error(s->front_fd, h->next_id, 503, "unavailable", NULL, 1,
                                   "the session ended before the cell could run");
-        tenant *t = tenant_find(s, h->tenant);
         if (t && h->kind == HOST_RUN && t->runs)
                 t->runs--;
         if (t && h->kind == HOST_SESSION && t->sessions)
@@ -316,6 +337,58 @@ static void tick(server *s) {
                 if (h->ending && mono - h->end_sent_ms > 2 * HOST_END_GRACE_MS)
                         (void)kill(h->pid, SIGKILL);
         }
+}
+
+/* Tells the HTTP front who may send a body (front-auth.c): at its start
+ * and after each reload. The hashes only: the front sees every token in
+ * clear as it passes anyway. */
+static int send_auth(server *s) {
+        if (s->o->front_fn)
+                return 0; /* ward mcp's front: its client is the one who started ward */
+        _cleanup_json_ json_t *doc = json_object();
+        json_t *tokens = json_array();
+        int bad = !doc || json_object_set_new(doc, s->cfg.tokens_required ? "tokens" : "open",
+                                              s->cfg.tokens_required ? tokens : json_true());
+        if (!s->cfg.tokens_required)
+                json_decref(tokens);
+        for (size_t i = 0; !bad && s->cfg.tokens_required && i < s->cfg.n_tenants; i++)
+                bad = json_array_append_new(tokens, json_string(s->cfg.tenants[i].token_sha256));
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        int r = bad ? -ENOMEM : json_text(doc, JSON_COMPACT, WARD_API_REPLY_JSON_MAX, 0, &text, &len);
+        if (r < 0)
+                return r;
+        return frame_write(s->front_fd, FRAME_AUTH, 0, text, len, NULL, 0);
+}
+
+/* SIGHUP: the config file again. One that does not load leaves the old
+ * one in place. */
+static void reload(server *s, bool loopback) {
+        config c;
+        ward_error err = {0};
+        if (config_load(s->o, loopback, &c, &err) < 0) {
+                fprintf(stderr, "%s: reload: %s (the old config stays)\n", serve_log_name, err.msg);
+                return;
+        }
+        /* Use carries over to the same tenant (name and token); what a
+         * tenant that is gone started ends. */
+        config_replace(s, &c);
+        /* Warm sandboxes were started with the old tier's limits: none of
+         * them serves again. */
+        policy p2;
+        if (request_pool_policy(&s->cfg.tier, &p2) == 0) {
+                policy_free(&s->pool_policy);
+                s->pool_policy = p2;
+        }
+        for (size_t i = 0; i < s->n_hosts; i++)
+                if (s->hosts[i]->kind == HOST_POOL) {
+                        s->hosts[i]->warm = false;
+                        host_end(s->hosts[i]);
+                }
+        s->refill_at = clock_mono_ms() + POOL_REFILL_DELAY_MS;
+        if (send_auth(s) < 0)
+                fprintf(stderr, "%s: reload: the front did not take the new tokens\n", serve_log_name);
+        fprintf(stderr, "%s: config reloaded\n", serve_log_name);
 }
 
 static int listen_on(const char *spec, bool *ret_loopback, ward_error *err) {
@@ -362,28 +435,6 @@ static int find_front(char *out, size_t len, ward_error *err) {
                 return 0;
         return err_set(err, -ENOENT, "cannot find ward-front beside ward or in %s: is ward installed whole?",
                        WARD_LIBEXECDIR);
-}
-
-/* Tells the HTTP front who may send a body (front-auth.c): at its start
- * and after each reload. The hashes only: the front sees every token in
- * clear as it passes anyway. */
-static int send_auth(server *s) {
-        if (s->o->front_fn)
-                return 0; /* ward mcp's front: its client is the one who started ward */
-        _cleanup_json_ json_t *doc = json_object();
-        json_t *tokens = json_array();
-        int bad = !doc || json_object_set_new(doc, s->cfg.tokens_required ? "tokens" : "open",
-                                              s->cfg.tokens_required ? tokens : json_true());
-        if (!s->cfg.tokens_required)
-                json_decref(tokens);
-        for (size_t i = 0; !bad && s->cfg.tokens_required && i < s->cfg.n_tenants; i++)
-                bad = json_array_append_new(tokens, json_string(s->cfg.tenants[i].token_sha256));
-        _cleanup_free_ char *text = NULL;
-        size_t len = 0;
-        int r = bad ? -ENOMEM : json_text(doc, JSON_COMPACT, WARD_API_REPLY_JSON_MAX, 0, &text, &len);
-        if (r < 0)
-                return r;
-        return frame_write(s->front_fd, FRAME_AUTH, 0, text, len, NULL, 0);
 }
 
 static int start_front(server *s, ward_error *err) {
@@ -458,6 +509,9 @@ int serve_main(const serve_opts *o, ward_error *err) {
         int r;
         if (o->name)
                 serve_log_name = o->name;
+        /* A server SIGKILLed with its hosts left their cgroups behind;
+         * its hosts' runs would remove them only when one starts. */
+        cgroup_reap_stale();
         if (!o->front_fn) {
                 if ((r = find_front(s.front_path, sizeof s.front_path, err)) < 0)
                         return r;
@@ -566,41 +620,7 @@ int serve_main(const serve_opts *o, ward_error *err) {
                         struct signalfd_siginfo si;
                         if (read(sigfd, &si, sizeof si) == sizeof si) {
                                 if (si.ssi_signo == SIGHUP) {
-                                        config c;
-                                        ward_error cerr = {0};
-                                        if (config_load(o, loopback, &c, &cerr) < 0) {
-                                                fprintf(stderr, "%s: reload: %s (the old config stays)\n",
-                                                        serve_log_name, cerr.msg);
-                                        } else {
-                                                /* Use counts carry over by tenant name. */
-                                                for (size_t i = 0; i < c.n_tenants; i++) {
-                                                        tenant *old_t = tenant_find(&s, c.tenants[i].name);
-                                                        if (old_t) {
-                                                                c.tenants[i].sessions = old_t->sessions;
-                                                                c.tenants[i].runs = old_t->runs;
-                                                        }
-                                                }
-                                                config_free(&s.cfg);
-                                                s.cfg = c;
-                                                /* Warm sandboxes were started with the old
-                                                 * tier's limits: none of them serves again. */
-                                                policy p2;
-                                                if (request_pool_policy(&s.cfg.tier, &p2) == 0) {
-                                                        policy_free(&s.pool_policy);
-                                                        s.pool_policy = p2;
-                                                }
-                                                for (size_t i = 0; i < s.n_hosts; i++)
-                                                        if (s.hosts[i]->kind == HOST_POOL) {
-                                                                s.hosts[i]->warm = false;
-                                                                host_end(s.hosts[i]);
-                                                        }
-                                                s.refill_at = clock_mono_ms() + POOL_REFILL_DELAY_MS;
-                                                if (send_auth(&s) < 0)
-                                                        fprintf(stderr,
-                                                                "%s: reload: the front did not take the new tokens\n",
-                                                                serve_log_name);
-                                                fprintf(stderr, "%s: config reloaded\n", serve_log_name);
-                                        }
+                                        reload(&s, loopback);
                                 } else if (!s.draining) {
                                         /* Drain: the front stops taking requests and
                                          * finishes those in flight, then ends. */

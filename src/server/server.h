@@ -21,17 +21,39 @@
 
 #define RUNS_PER_MINUTE_DEFAULT 600u /* a configured tenant's, unless its quotas say */
 #define RUNS_PER_MINUTE_LOCAL 60000u /* the local tenant's: runs at once bound it first */
+/* A configured tenant's sessions and runs at once, unless its quotas say:
+ * this fraction of the server's (--max-sessions, --max-runs), at least 1,
+ * so that no one tenant takes every slot by default. */
+#define TENANT_SHARE_DIVISOR 4u
 #define HOST_END_GRACE_MS 5000
 #define POOL_REFILL_DELAY_MS 20
 
+/* What /metrics counts, for the whole server and for each tenant. */
+typedef struct counters {
+        uint64_t runs_total, runs_failed, sessions_total, cells_total, requests_total, rejected_total;
+        uint64_t run_ms_sum;
+} counters;
+
+/* Adds n to a counter of the server's and of the tenant's. */
+#define COUNT_ADD(s, t, field, n)        \
+        do {                             \
+                (s)->count.field += (n); \
+                (t)->count.field += (n); \
+        } while (0)
+
+/* A tenant is its name and its token together: sessions, runs and counts
+ * belong to both, so that a reload that removes a tenant, renames it or
+ * gives its name another token hands nothing of the old one on. */
 typedef struct tenant {
         char *name;
         char token_sha256[DIGEST_HEX_LEN]; /* "" for the local tenant */
         unsigned max_sessions, max_runs, runs_per_minute;
+        bool admin; /* /metrics shows it the whole server's (the local tenant's too) */
         /* use */
         unsigned sessions, runs;
         uint64_t window_start_ms;
-        unsigned window_runs;
+        unsigned window_runs; /* runs, cells and sessions started in the window */
+        counters count;
 } tenant;
 
 typedef struct config {
@@ -53,6 +75,8 @@ typedef struct host {
         uint64_t req_id; /* the front's request in progress; 0: none */
         bool creating;   /* the session's start is that request */
         bool cancelled;  /* the request in progress was cancelled: its answer is near */
+        /* With the name, the tenant's token's hash: whose the host is. */
+        char tenant_sha256[DIGEST_HEX_LEN];
         /* One cell that came while a cancelled cell ends: sent once that
          * one has answered, rather than refused as busy. */
         uint64_t next_id;
@@ -87,19 +111,30 @@ typedef struct server {
         uint64_t refill_at;                    /* when to top the pool up (0: no need known) */
         /* metrics */
         uint64_t pool_hits, pool_misses;
-        uint64_t runs_total, runs_failed, sessions_total, cells_total, requests_total, rejected_total;
-        uint64_t run_ms_sum;
+        counters count;
 } server;
 
 /* tenants.c: the config file, the tenants and their quotas. */
 int config_load(const serve_opts *o, bool loopback, config *ret, ward_error *err);
 void config_free(config *c);
-tenant *tenant_find(server *s, const char *name);
+/* The tenant a host belongs to: the same name and the same token; NULL
+ * when the config no longer has it. */
+tenant *tenant_of_host(server *s, const host *h);
+bool tenant_owns(const tenant *t, const host *h);
+/* Makes the host the tenant's (after host_spawn or pool_hand_over). */
+void tenant_take_host(const tenant *t, host *h);
+/* SIGHUP: the new config c replaces the server's. Use and counts carry
+ * over to a tenant with the same name and token; the sessions of a
+ * tenant that is gone (removed, renamed, or its token changed) are ended
+ * and its runs stopped. */
+void config_replace(server *s, config *c);
 /* The tenant a token names (the local tenant when none is required);
  * NULL for none. */
 tenant *tenant_authenticate(server *s, const char *token);
-/* Whether the tenant may start another run this minute. */
+/* Whether the tenant may start another run, cell or session this minute. */
 bool tenant_rate_ok(tenant *t);
+/* Seconds until the tenant's minute ends (for Retry-After). */
+unsigned tenant_rate_retry_s(const tenant *t);
 
 /* parent.c: host processes. */
 typedef int (*host_fn)(int fd, void *arg);

@@ -102,6 +102,13 @@ post() {
   shift 2
   req POST "$p" -H 'Content-Type: application/json' --data-binary "$b" "$@"
 }
+# slow_run [CURL ARGS...]: a run of `sleep 2` in the background, given
+# 0.7 s to start; its curl's pid in SLOW, its answer in $T_TMP/slow.json.
+slow_run() {
+  curl -s -m 30 -o "$T_TMP/slow.json" "$@" -H 'Content-Type: application/json' --data-binary '{"argv": ["sleep", "2"]}' "$U/v1/runs" &
+  SLOW=$!
+  sleep 0.7
+}
 header() { printf '%s\n' "$HDRS" | sed -n "s/^$1: //Ip" | tail -1; }
 jf() { jq -r "$2" "$1" 2>/dev/null; } # jf FILE FILTER
 metric() { curl -s -m 10 "$U/metrics" ${TOKEN:+-H "Authorization: Bearer $TOKEN"} | awk -v m="$1" '$1 == m {print $2}'; }

@@ -44,7 +44,7 @@ write_config() { # TIER-MEMORY TENANTS-JSON
 JSON
   mv "$T_TMP/config.json.new" "$T_TMP/config.json"
 }
-write_config 256M "[{\"name\": \"a\", \"token_sha256\": \"$(sha "$TA")\", \"quotas\": {\"sessions\": 3}},
+write_config 256M "[{\"name\": \"a\", \"token_sha256\": \"$(sha "$TA")\", \"admin\": true, \"quotas\": {\"sessions\": 3}},
   {\"name\": \"b\", \"token_sha256\": \"$(sha "$TB")\", \"quotas\": {\"sessions\": 1, \"runs\": 1}},
   {\"name\": \"c\", \"token_sha256\": \"$(sha "$TC")\", \"quotas\": {\"runs_per_minute\": 3}}]"
 serve_start --pool 1 --config "$T_TMP/config.json"
@@ -131,15 +131,13 @@ done
 expect_eq "tenant b: a session again once the first is ended" "$CODE" 201
 SB=$(j .id)
 # runs at once: b may run 1
-curl -s -m 30 -o "$T_TMP/slow.json" "${B[@]}" -H 'Content-Type: application/json' --data-binary '{"argv": ["sleep", "2"]}' "$U/v1/runs" &
-slow=$!
-sleep 0.7
+slow_run "${B[@]}"
 post /v1/runs '{"argv": ["true"]}' "${B[@]}"
 expect_error "tenant b: a second run at once" 429 null
 expect_match "tenant b: a second run at once: Retry-After" "$(header Retry-After)" '^[1-9][0-9]*$'
 post /v1/runs '{"argv": ["true"]}' "${A[@]}"
 expect_eq "tenant a runs meanwhile" "$CODE $(j .status)" "200 ok"
-wait $slow
+wait "$SLOW"
 expect_eq "tenant b: the first run ended well" "$(jf "$T_TMP/slow.json" .status)" ok
 post /v1/runs '{"argv": ["true"]}' "${B[@]}"
 expect_eq "tenant b: a run once the first is done" "$CODE" 200
@@ -169,7 +167,7 @@ fi
 expect_documented_codes
 
 # ---- SIGHUP: a new config ----
-write_config 128M "[{\"name\": \"a\", \"token_sha256\": \"$(sha "$TA")\", \"quotas\": {\"sessions\": 3}},
+write_config 128M "[{\"name\": \"a\", \"token_sha256\": \"$(sha "$TA")\", \"admin\": true, \"quotas\": {\"sessions\": 3}},
   {\"name\": \"d\", \"token_sha256\": \"$(sha "$TD")\"}]"
 req GET /v1/sessions "${D[@]}"
 expect_eq "tenant d before the reload" "$CODE" 401
@@ -223,21 +221,21 @@ expect_eq "exit status after SIGTERM" "$SERVE_RC" 0
 expect_no_leftovers "by the server"
 
 # ---- the server's own capacity: 503 with Retry-After ----
-# (a tenant whose own quotas are larger: the server's limit comes first)
-write_config 256M "[{\"name\": \"a\", \"token_sha256\": \"$(sha "$TA")\", \"quotas\": {\"sessions\": 10, \"runs\": 10}}]"
+# (two tenants whose quotas are the server's: the server is full before
+# the second tenant's quota is reached)
+write_config 256M "[{\"name\": \"a\", \"token_sha256\": \"$(sha "$TA")\", \"quotas\": {\"sessions\": 1, \"runs\": 1}},
+  {\"name\": \"b\", \"token_sha256\": \"$(sha "$TB")\", \"quotas\": {\"sessions\": 1, \"runs\": 1}}]"
 serve_start --pool 0 --max-sessions 1 --max-runs 1 --config "$T_TMP/config.json"
 post /v1/sessions '{"language": "bash"}' "${A[@]}"
 expect_eq "--max-sessions 1: one session" "$CODE" 201
-post /v1/sessions '{"language": "bash"}' "${A[@]}"
+post /v1/sessions '{"language": "bash"}' "${B[@]}"
 expect_error "--max-sessions 1: a second session" 503 null
 expect_match "--max-sessions 1: Retry-After" "$(header Retry-After)" '^[1-9][0-9]*$'
-curl -s -m 30 -o "$T_TMP/slow.json" "${A[@]}" -H 'Content-Type: application/json' --data-binary '{"argv": ["sleep", "2"]}' "$U/v1/runs" &
-slow=$!
-sleep 0.7
-post /v1/runs '{"argv": ["true"]}' "${A[@]}"
+slow_run "${A[@]}"
+post /v1/runs '{"argv": ["true"]}' "${B[@]}"
 expect_error "--max-runs 1: a second run at once" 503 null
 expect_match "--max-runs 1: Retry-After" "$(header Retry-After)" '^[1-9][0-9]*$'
-wait $slow
+wait "$SLOW"
 expect_eq "--max-runs 1: the first run ended well" "$(jf "$T_TMP/slow.json" .status)" ok
 post /v1/runs '{"argv": ["true"]}' "${A[@]}"
 expect_eq "--max-runs 1: a run once the first is done" "$CODE" 200
