@@ -36,9 +36,8 @@ static void measure(const json_t *v, unsigned level, size_t *values, unsigned *d
                         measure(m, level + 1, values, depth);
                 }
         } else if (json_is_array(v)) {
-                size_t i;
-                const json_t *m;
-                json_array_foreach(v, i, m) measure(m, level + 1, values, depth);
+                for (size_t i = 0; i < json_array_size(v); i++)
+                        measure(json_array_get(v, i), level + 1, values, depth);
         }
 }
 
