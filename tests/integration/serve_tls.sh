@@ -58,8 +58,13 @@ expect_ne "plain HTTP on the TLS port" "$code" 200
 code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$U/healthz")
 expect_eq "a client that does not trust the certificate" "$code" 000
 # The key's PEM text (a line from its middle) is not in the front's memory.
+# Not under AddressSanitizer: its quarantine keeps every freed block
+# unreused, and GnuTLS frees the copies it made while parsing without
+# wiping them; ward can wipe only its own.
 FRONT=$(pgrep -P "$SPID" -x ward-front | head -1)
-if [ -n "$FRONT" ]; then
+if ldd "$(dirname "$WARD")/ward-front" 2>/dev/null | grep -q libasan; then
+  :
+elif [ -n "$FRONT" ]; then
   line=$(sed -n 10p "$T_TMP/key.pem")
   found=$(python3 - "$FRONT" "$line" <<'PY'
 import re, sys
@@ -71,11 +76,15 @@ with open("/proc/%s/maps" % pid) as maps, open("/proc/%s/mem" % pid, "rb", 0) as
         if "r" not in f[1] or (len(f) > 5 and f[5].startswith("[v")):
             continue
         a, b = (int(x, 16) for x in f[0].split("-"))
-        try:
-            mem.seek(a)
-            n += mem.read(b - a).count(needle)
-        except (OSError, ValueError, OverflowError):
-            pass
+        if b - a > (1 << 30):  # a sanitizer's shadow: reserved, not data
+            continue
+        step = 8 << 20
+        for off in range(a, b, step):  # in pieces, each overlapping the next
+            try:
+                mem.seek(off)
+                n += mem.read(min(step + len(needle) - 1, b - off)).count(needle)
+            except (OSError, ValueError, OverflowError, MemoryError):
+                pass
 print(n)
 PY
 )
