@@ -6,7 +6,7 @@
 BUILD ?= build
 DEB_PACKAGES = gcc meson ninja-build pkg-config libseccomp-dev libjansson-dev nettle-dev \
 	libcmocka-dev python3 jq procps util-linux bubblewrap nodejs \
-	valgrind clang-format clang-tidy cppcheck libmicrohttpd-dev curl xxd \
+	valgrind clang-format clang-tidy cppcheck libmicrohttpd-dev curl xxd openssl \
 	python3-numpy python3-pandas python3-matplotlib
 
 .PHONY: all deps build demo check check-sanitizers bench fuzz clean

@@ -98,11 +98,21 @@
 #define WARD_API_PARSES_MAX 4u                  /* bodies the front checks (parses) at once */
 #define WARD_API_THREAD_STACK (1u << 20)        /* a connection thread's stack in the front */
 #define WARD_API_FRONT_DATA_MAX (1ull << 30)    /* the front's RLIMIT_DATA: its heap, stacks, buffers */
-#define WARD_API_DISCARD_MAX (1u << 20)         /* a chunked body read on past its cap, to answer 413 */
 #define WARD_API_WRITE_TIMEOUT_MS 10000         /* the parent takes none of a frame: it is gone */
 #define WARD_API_REPLY_TIMEOUT_S (25u * 3600u)  /* no reply at all: longer than any run may last */
 #define WARD_API_DRAIN_S 5u                     /* SIGTERM: in-flight requests may finish this long */
 #define WARD_API_NOBODY 65534u                  /* the uid and gid the front drops to from root */
+#define WARD_API_MAX_CONNECTIONS_MAX 4096u      /* the most --max-connections may ask */
+#define WARD_API_HEADER_DEADLINE_S 30u          /* a request's line and headers, from the accept or the last answer */
+#define WARD_API_BODY_DEADLINE_S 300u           /* a request's body, from the end of its headers */
+#define WARD_API_DEADLINE_MAX_S 3600u           /* the most --header-deadline and --body-deadline may ask */
+#define WARD_API_PER_IP_SHARE 2u                /* one client address holds at most 1/2 of the connections */
+#define WARD_API_HEADERS_SHARE_NUM 3u           /* connections still sending headers: at most 3/4 of */
+#define WARD_API_HEADERS_SHARE_DEN 4u           /* the connections, the oldest closed past it */
+#define WARD_API_GUARD_TICK_MS 100u             /* how often the deadlines are checked */
+#define WARD_API_ALLOW_HOSTS_MAX 16u            /* --allow-host names */
+#define WARD_API_HOST_NAME_MAX 255u             /* bytes of one, with its port */
+#define WARD_API_TLS_FILE_MAX (1u << 20)        /* bytes of --tls-cert or --tls-key */
 
 /* ward serve: the parent, its tenants, sessions and runs. */
 #define WARD_TENANTS_MAX 1024u       /* tenants in a --config file */

@@ -12,12 +12,25 @@ static const struct {
         const char *reason;
         unsigned status;
 } reasons[] = {
-        {"invalid_request", 400},    {"invalid_json", 400},  {"invalid_body", 400},
-        {"invalid_field", 400},      {"unknown_field", 400}, {"unauthorized", 401},
-        {"forbidden", 403},          {"over_tier", 403},     {"not_found", 404},
-        {"method_not_allowed", 405}, {"busy", 409},          {"conflict", 409},
-        {"too_large", 413},          {"quota", 429},         {"internal", 500},
-        {"bad_gateway", 502},        {"unavailable", 503},
+        {"invalid_request", 400},
+        {"invalid_json", 400},
+        {"invalid_body", 400},
+        {"invalid_field", 400},
+        {"unknown_field", 400},
+        {"unauthorized", 401},
+        {"forbidden", 403},
+        {"over_tier", 403},
+        {"not_found", 404},
+        {"method_not_allowed", 405},
+        {"busy", 409},
+        {"conflict", 409},
+        {"too_large", 413},
+        {"unsupported_media_type", 415},
+        {"misdirected_request", 421},
+        {"quota", 429},
+        {"internal", 500},
+        {"bad_gateway", 502},
+        {"unavailable", 503},
 };
 
 static const char *reason_of_errno(int code) {

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "basic/cleanup.h"
+#include "basic/fd.h"
 #include "basic/parse.h"
 
 /* The OpenAPI document (openapi.json), embedded at build time: the bytes
@@ -311,10 +312,16 @@ static enum MHD_Result answer_openapi(struct MHD_Connection *c) {
  * its body is read. Returns 1 to go on reading. */
 static int first_call(request *q, struct MHD_Connection *c, const char *url, const char *method, ward_error *e) {
         const char *dir = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "dir");
-        int r = take_headers(q, c, e);
+        int r = front_guard_screen(c, e);
+        if (r < 0)
+                return r;
+        r = take_headers(q, c, e);
         if (r < 0)
                 return r;
         r = front_route_match(url, method, dir, &q->route, q->allow, e);
+        if (r < 0)
+                return r;
+        r = front_guard_content_type(c, q->route.body, e);
         if (r < 0)
                 return r;
         pthread_mutex_lock(&front.lock);
@@ -358,6 +365,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         (void)cls;
         (void)version;
         if (!q) {
+                front_guard_headers_done(c);
                 q = request_new(c);
                 if (!q)
                         return MHD_NO;
@@ -370,6 +378,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 }
                 return MHD_YES;
         }
+        if (*upload_size == 0)
+                front_guard_body_done(c);
         if (q->refused) {
                 if (*upload_size > 0) {
                         *upload_size = 0; /* none was announced; none is kept */
@@ -381,9 +391,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 front_body_take(q, upload, *upload_size);
                 *upload_size = 0;
                 /* A chunked body has no declared length: past its cap it is
-                 * read on (not kept) for a little, to answer 413, then the
-                 * connection is dropped. */
-                return q->discarded > WARD_API_DISCARD_MAX ? MHD_NO : MHD_YES;
+                 * read on to its end, counted and not kept, to answer 413
+                 * (libmicrohttpd takes no answer in a call that carries
+                 * upload data). The body's deadline (front-guard.c) bounds
+                 * how long. */
+                return MHD_YES;
         }
         if (q->too_large) {
                 front_error(&e, -EFBIG, "too_large", "body", "the body is larger than %llu bytes",
@@ -410,6 +422,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
         if (!q)
                 return;
         *con_cls = NULL;
+        front_guard_request_done(c);
         /* Still registered: the client left in the middle of a stream, or
          * libmicrohttpd gave up on the connection. */
         front_abandon(q);
@@ -430,13 +443,49 @@ static size_t keep_escaped(void *cls, struct MHD_Connection *c, char *s) {
         return strlen(s);
 }
 
+/* Each connection's accounting and deadlines (front-guard.c). */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
+                          enum MHD_ConnectionNotificationCode toe) {
+        (void)cls;
+        if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+                *socket_ctx = front_guard_open(c);
+        } else {
+                front_guard_close(*socket_ctx);
+                *socket_ctx = NULL;
+        }
+}
+
 struct MHD_Daemon *front_http_start(void) {
-        return MHD_start_daemon(
-                MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC, 0, NULL, NULL, on_request,
-                NULL, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)front.o.listen_fd, MHD_OPTION_CONNECTION_LIMIT,
-                (unsigned)front.o.max_connections, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)front.o.timeout_s,
-                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WARD_API_HEADER_MEMORY, MHD_OPTION_THREAD_STACK_SIZE,
-                (size_t)WARD_API_THREAD_STACK, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-                MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
-                MHD_OPTION_SIGPIPE_HANDLED_BY_APP, (int)1, MHD_OPTION_END);
+        if (front_guard_start() < 0)
+                return NULL;
+        /* With TLS, the certificate and key are given from memory: no
+         * file can be opened here. TLS 1.2 and 1.3 only. */
+        bool tls = front.o.tls_cert && front.o.tls_key;
+        struct MHD_OptionItem tls_opts[] = {
+                {MHD_OPTION_HTTPS_MEM_CERT, 0, front.o.tls_cert},
+                {MHD_OPTION_HTTPS_MEM_KEY, 0, front.o.tls_key},
+                {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"},
+                {MHD_OPTION_END, 0, NULL},
+        };
+        struct MHD_Daemon *d = MHD_start_daemon(
+                MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC | (tls ? MHD_USE_TLS : 0), 0,
+                NULL, NULL, on_request, NULL, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)front.o.listen_fd,
+                MHD_OPTION_CONNECTION_LIMIT, (unsigned)front.o.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+                (unsigned)front.o.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WARD_API_HEADER_MEMORY,
+                MHD_OPTION_THREAD_STACK_SIZE, (size_t)WARD_API_THREAD_STACK, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+                NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL, MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped,
+                NULL, MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_SIGPIPE_HANDLED_BY_APP, (int)1, MHD_OPTION_ARRAY,
+                tls ? tls_opts : tls_opts + 3, MHD_OPTION_END);
+        if (!d && tls)
+                fd_write_line(STDERR_FILENO, "ward serve: front: ",
+                              "TLS: GnuTLS refused the certificate or the key (--tls-cert, --tls-key: PEM)");
+        /* The daemon holds the key in its TLS credentials now; no copy of
+         * ours is kept, started or not. */
+        if (front.o.tls_key) {
+                explicit_bzero(front.o.tls_key, front.o.tls_key_len);
+                free(front.o.tls_key);
+                front.o.tls_key = NULL;
+                front.o.tls_key_len = 0;
+        }
+        return d;
 }

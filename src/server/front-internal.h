@@ -14,6 +14,9 @@
  *   front-http.c   libmicrohttpd: the daemon, its callbacks, the headers
  *                  a request is refused on, and every answer
  *   front-error.c  the errors the front makes itself, and their JSON
+ *   front-guard.c  screening: connections' deadlines, the per-address
+ *                  limit and the reserve; Host, Origin, Content-Type,
+ *                  Content-Length with Transfer-Encoding
  *
  * Errors are ward_errors with a reason (basic/error.h); the status a
  * client sees is apierror_status()'s, computed when answering. */
@@ -222,6 +225,35 @@ int front_reply_response(frame *f, struct MHD_Response **ret, unsigned *ret_stat
  * the last frame, 0 for a chunk, -EBADMSG for a frame that breaks the
  * contract. */
 int front_stream_line(request *q, const frame *f);
+
+/* ---- screening (front-guard.c) ---- */
+
+struct MHD_Connection;
+
+/* The listen address's port and names for the Host check, and the
+ * watchdog thread of the deadlines. Once, before the daemon starts. */
+int front_guard_start(void);
+/* A connection accepted: accounted, and room made for it (the rules are
+ * in front-guard.c's header). Returns its entry, the connection's
+ * socket context; NULL when out of memory (the connection is then shut
+ * down). */
+void *front_guard_open(struct MHD_Connection *c);
+/* The connection is about to be closed: its entry is freed. */
+void front_guard_close(void *ctx);
+/* A request's phases: its headers are in (the body's deadline starts);
+ * its body is in (no deadline while it is answered); its answer is over
+ * (the next request's headers' deadline starts). */
+void front_guard_headers_done(struct MHD_Connection *c);
+void front_guard_body_done(struct MHD_Connection *c);
+void front_guard_request_done(struct MHD_Connection *c);
+/* What a request's headers alone refuse: invalid_request (Content-Length
+ * with Transfer-Encoding), misdirected_request (a Host this server does
+ * not answer for), forbidden (a foreign Origin, with no token
+ * configured). */
+int front_guard_screen(struct MHD_Connection *c, ward_error *e);
+/* unsupported_media_type: a route that takes a JSON body, and a body (or
+ * a Content-Type) that is not application/json. */
+int front_guard_content_type(struct MHD_Connection *c, enum front_body body, ward_error *e);
 
 /* ---- libmicrohttpd (front-http.c) ---- */
 

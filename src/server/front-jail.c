@@ -65,6 +65,8 @@ static const char *const front_allowed[] = {
         "brk", "munmap", "madvise", "mremap", "sched_getaffinity",
         /* threads and signals */
         "set_robust_list", "rseq", "exit", "exit_group", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn",
+        /* GnuTLS's handshakes, with --tls-cert (tests/integration/serve_tls.sh) */
+        "getrandom",
 };
 // clang-format on
 

@@ -12,6 +12,8 @@
  * src/server/openapi.json. */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "basic/limits.h"
@@ -29,6 +31,18 @@ typedef struct front_opts {
         uint64_t file_max;        /* PUT file bodies: 413 above */
         unsigned timeout_s;       /* idle connection timeout */
         unsigned reply_timeout_s; /* the parent's answer; 0: WARD_API_REPLY_TIMEOUT_S */
+        /* Screening (front-guard.c). A deadline of 0 is the default. */
+        unsigned header_deadline_s; /* a request's headers, from the accept or the last answer */
+        unsigned body_deadline_s;   /* a request's body, from the end of its headers */
+        bool tokens;                /* the parent asks bearer tokens: Origin is not checked, nor Host
+                                     * unless allow_hosts names some */
+        const char *allow_hosts[WARD_API_ALLOW_HOSTS_MAX]; /* NAME or NAME:PORT, besides the listen address */
+        unsigned n_allow_hosts;
+        /* TLS: the certificate chain and key as PEM, read before the
+         * confinement (no file can be opened after it); NULL: plain HTTP.
+         * The key's memory is wiped once the daemon holds it. */
+        char *tls_cert, *tls_key;
+        size_t tls_cert_len, tls_key_len;
 } front_opts;
 
 /* The front process's whole life: confines itself (front_confine), then

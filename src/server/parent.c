@@ -420,6 +420,35 @@ static int listen_on(const char *spec, bool *ret_loopback, ward_error *err) {
         return fd;
 }
 
+/* Bearer tokens are not sent in cleartext past this machine: an address
+ * that is not loopback is served with TLS, unless the operator says
+ * --insecure-http (TLS ends at a proxy before ward, say). The files are
+ * opened here, so that a wrong path is said at once; the front reads
+ * them. */
+static int open_tls(server *s, bool loopback, ward_error *err) {
+        const serve_opts *o = s->o;
+        if (!loopback && !o->tls_cert && !o->insecure_http)
+                return err_set(err, -EINVAL,
+                               "--listen %s: not a loopback address: serve it with --tls-cert and --tls-key, "
+                               "or say --insecure-http",
+                               o->listen);
+        if (!o->tls_cert)
+                return 0;
+        const char *paths[2] = {o->tls_cert, o->tls_key}, *flags[2] = {"--tls-cert", "--tls-key"};
+        for (int i = 0; i < 2; i++) {
+                s->tls_fds[i] = open(paths[i], O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                if (s->tls_fds[i] < 0 || fd_require_regular(s->tls_fds[i]) < 0) {
+                        int e = s->tls_fds[i] < 0 ? errno : EINVAL;
+                        for (int j = 0; j <= i; j++)
+                                if (s->tls_fds[j] >= 0)
+                                        close(TAKE_FD(s->tls_fds[j]));
+                        return err_set(err, -e, "%s: cannot read '%s': %s", flags[i], paths[i],
+                                       e == EINVAL ? "not a regular file" : strerror(e));
+                }
+        }
+        return 0;
+}
+
 /* ward-front is installed beside ward, or in ward's libexec directory. */
 static int find_front(char *out, size_t len, ward_error *err) {
         char self[WARD_PATH_MAX];
@@ -435,6 +464,39 @@ static int find_front(char *out, size_t len, ward_error *err) {
                 return 0;
         return err_set(err, -ENOENT, "cannot find ward-front beside ward or in %s: is ward installed whole?",
                        WARD_LIBEXECDIR);
+}
+
+/* ward-front's arguments beyond its two fds: what front_opts takes from
+ * serve_opts (front-main.c parses them). nums holds the numbers' text. */
+static void front_args(const server *s, char **argv, size_t *n, char nums[3][24]) {
+        const serve_opts *o = s->o;
+        const struct {
+                const char *flag;
+                long long v;
+        } num[] = {
+                {"--max-connections", o->max_connections},
+                {"--header-deadline", o->header_deadline_s},
+                {"--body-deadline", o->body_deadline_s},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(num); i++)
+                if (num[i].v) {
+                        snprintf(nums[i], sizeof nums[i], "%lld", num[i].v);
+                        argv[(*n)++] = (char *)num[i].flag;
+                        argv[(*n)++] = nums[i];
+                }
+        if (s->cfg.tokens_required)
+                argv[(*n)++] = "--tokens";
+        for (unsigned i = 0; i < o->n_allow_hosts; i++) {
+                argv[(*n)++] = "--allow-host";
+                argv[(*n)++] = (char *)o->allow_hosts[i];
+        }
+        if (s->tls_fds[0] >= 0) {
+                argv[(*n)++] = "--tls-cert-fd";
+                argv[(*n)++] = "5";
+                argv[(*n)++] = "--tls-key-fd";
+                argv[(*n)++] = "6";
+        }
+        argv[*n] = NULL;
 }
 
 static int start_front(server *s, ward_error *err) {
@@ -457,10 +519,19 @@ static int start_front(server *s, ward_error *err) {
                  * ward): executed, it keeps nothing of this process's
                  * memory. fds 3 and 4: the listening socket, the parent. */
                 int lfd = fcntl(s->listen_fd, F_DUPFD, 10), pfd = fcntl(sp[1], F_DUPFD, 10);
-                if (lfd < 0 || pfd < 0 || dup2(lfd, 3) < 0 || dup2(pfd, 4) < 0)
+                /* fds 5 and 6 with TLS: the certificate and the key,
+                 * read by the front before it confines itself. */
+                bool tls = s->tls_fds[0] >= 0;
+                int cfd = tls ? fcntl(s->tls_fds[0], F_DUPFD, 10) : -1;
+                int kfd = tls ? fcntl(s->tls_fds[1], F_DUPFD, 10) : -1;
+                if (lfd < 0 || pfd < 0 || dup2(lfd, 3) < 0 || dup2(pfd, 4) < 0 ||
+                    (tls && (cfd < 0 || kfd < 0 || dup2(cfd, 5) < 0 || dup2(kfd, 6) < 0)))
                         _exit(125);
-                fd_close_from(5);
-                char *const argv[] = {"ward-front", "3", "4", NULL};
+                fd_close_from(tls ? 7 : 5);
+                char *argv[12 + 2 * WARD_API_ALLOW_HOSTS_MAX] = {"ward-front", "3", "4"};
+                char nums[3][24];
+                size_t argc = 3;
+                front_args(s, argv, &argc, nums);
                 char *const envp[] = {"PATH=/usr/bin:/bin", "LANG=C.UTF-8", NULL};
                 execve(s->front_path, argv, envp);
                 fprintf(stderr, "%s: cannot execute %s: %s\n", serve_log_name, s->front_path, strerror(errno));
@@ -504,7 +575,7 @@ static void shutdown_hosts(server *s) {
 }
 
 int serve_main(const serve_opts *o, ward_error *err) {
-        server s = {.o = o, .listen_fd = -1, .audit_fd = -1, .front_fd = -1, .front_pidfd = -1};
+        server s = {.o = o, .listen_fd = -1, .audit_fd = -1, .front_fd = -1, .front_pidfd = -1, .tls_fds = {-1, -1}};
         bool loopback = true;
         int r;
         if (o->name)
@@ -550,7 +621,15 @@ int serve_main(const serve_opts *o, ward_error *err) {
         sigprocmask(SIG_BLOCK, &set, &old);
         signal(SIGPIPE, SIG_IGN);
         int sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-        if (sigfd < 0 || (r = start_front(&s, err)) < 0) {
+        r = sigfd < 0 ? -1 : 0;
+        if (r == 0 && s.listen_fd >= 0)
+                r = open_tls(&s, loopback, err);
+        if (r == 0)
+                r = start_front(&s, err);
+        for (int i = 0; i < 2; i++) /* the front has its copies */
+                if (s.tls_fds[i] >= 0)
+                        close(TAKE_FD(s.tls_fds[i]));
+        if (r < 0) {
                 r = sigfd < 0 ? err_set(err, -errno, "signalfd: %s", strerror(errno)) : r;
                 if (sigfd >= 0)
                         close(sigfd);
@@ -567,8 +646,9 @@ int serve_main(const serve_opts *o, ward_error *err) {
         if (s.listen_fd >= 0) {
                 close(s.listen_fd);
                 s.listen_fd = -1;
-                fprintf(stderr, "%s: listening on %s (%s)\n", serve_log_name, o->listen,
-                        s.cfg.tokens_required ? "bearer tokens required" : "one local tenant, no token");
+                fprintf(stderr, "%s: listening on %s (%s%s)\n", serve_log_name, o->listen,
+                        s.cfg.tokens_required ? "bearer tokens required" : "one local tenant, no token",
+                        o->tls_cert ? ", TLS" : "");
         }
 
         int status = 0;

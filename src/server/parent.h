@@ -25,6 +25,14 @@ typedef struct serve_opts {
         int (*front_fn)(int parent_fd, void *ctx);
         void *front_ctx;
         const char *name; /* how messages on stderr begin; NULL: "ward serve" */
+        /* The HTTP front's screening and TLS (front-guard.c, front.h); 0
+         * and NULL: the defaults, plain HTTP. */
+        unsigned max_connections;
+        unsigned header_deadline_s, body_deadline_s;
+        const char *allow_hosts[WARD_API_ALLOW_HOSTS_MAX];
+        unsigned n_allow_hosts;
+        const char *tls_cert, *tls_key; /* PEM files, both or neither */
+        bool insecure_http;             /* a non-loopback --listen without TLS */
 } serve_opts;
 
 /* Runs the server until SIGTERM/SIGINT (drained) or the front's end.

@@ -98,6 +98,7 @@ typedef struct server {
         config cfg;
         int listen_fd;
         char front_path[WARD_PATH_MAX]; /* ward-front */
+        int tls_fds[2];                 /* --tls-cert, --tls-key, for the front; -1 without */
         int audit_fd;                   /* -1: no audit log */
         int front_fd;
         pid_t front_pid;

@@ -96,13 +96,13 @@ bad "max_lifetime 25h" 400 max_lifetime /v1/sessions '{"language": "python", "ma
 
 # ---- oversized bodies ----
 python3 -c 'import json, sys; sys.stdout.write(json.dumps({"language": "python", "code": "#" * (33 << 20)}))' >"$T_TMP/big33.json"
-req POST /v1/runs --data-binary @"$T_TMP/big33.json" "${AUTH[@]}"
+req POST /v1/runs -H 'Content-Type: application/json' --data-binary @"$T_TMP/big33.json" "${AUTH[@]}"
 expect_error "a body of 33 MiB" 413 body
 python3 -c 'import json, sys; sys.stdout.write(json.dumps({"language": "python", "code": "#" * (17 << 20)}))' >"$T_TMP/big17.json"
-req POST /v1/runs --data-binary @"$T_TMP/big17.json" "${AUTH[@]}"
+req POST /v1/runs -H 'Content-Type: application/json' --data-binary @"$T_TMP/big17.json" "${AUTH[@]}"
 expect_error "code of 17 MiB" 413 code
 python3 -c 'import json, sys; sys.stdout.write(json.dumps({"argv": ["true"], "stdin": "#" * (17 << 20)}))' >"$T_TMP/big17.json"
-req POST /v1/runs --data-binary @"$T_TMP/big17.json" "${AUTH[@]}"
+req POST /v1/runs -H 'Content-Type: application/json' --data-binary @"$T_TMP/big17.json" "${AUTH[@]}"
 expect_error "stdin of 17 MiB" 413 stdin
 rm -f "$T_TMP/big33.json" "$T_TMP/big17.json"
 post /v1/sessions '{"language": "bash"}' "${AUTH[@]}"

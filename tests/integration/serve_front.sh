@@ -50,7 +50,8 @@ gone() { # PID...: no such process, within two seconds
 req() {
   local m=$1 p=$2
   shift 2
-  CODE=$(curl -s -o "$T_TMP/body" -D "$T_TMP/hdrs" -w '%{http_code}' -X "$m" "$@" "$U$p")
+  # JSON bodies say so (front-guard.c refuses them otherwise: 415)
+  CODE=$(curl -s -o "$T_TMP/body" -D "$T_TMP/hdrs" -w '%{http_code}' -X "$m" -H 'Content-Type: application/json' "$@" "$U$p")
   OUT=$(cat "$T_TMP/body")
   HDRS=$(tr -d '\r' <"$T_TMP/hdrs")
   ERR=$HDRS
@@ -266,7 +267,7 @@ fi
 # it does not allow ----
 pids=()
 for i in $(seq 40); do
-  curl -s -o "$T_TMP/par.$i" -X POST -d "{\"fake_delay_ms\":$((300 + (i * 37) % 200)),\"i\":$i}" \
+  curl -s -o "$T_TMP/par.$i" -X POST -H 'Content-Type: application/json' -d "{\"fake_delay_ms\":$((300 + (i * 37) % 200)),\"i\":$i}" \
     "$U/v1/runs" &
   pids+=($!)
 done
@@ -277,7 +278,7 @@ n=0
 for i in $(seq 40); do [ "$(jq -r .echo.body.i "$T_TMP/par.$i" 2>/dev/null)" = "$i" ] && n=$((n + 1)); done
 expect_eq "40 requests at once, each its own answer" "$n" 40
 # Stopped and continued: waits interrupted in the middle resume.
-curl -s -o "$T_TMP/stopped" -X POST -d '{"fake_delay_ms":400}' "$U/v1/runs" &
+curl -s -o "$T_TMP/stopped" -X POST -H 'Content-Type: application/json' -d '{"fake_delay_ms":400}' "$U/v1/runs" &
 stopped=$!
 sleep 0.1
 kill -STOP "$FRONT"
@@ -290,7 +291,7 @@ expect_eq "the front is alive after all that" "$CODE" 200
 
 # ---- a client that goes away ----
 : >"$T_TMP/log"
-curl -s -m 1 -o /dev/null -X POST -d '{"fake_delay_ms":3000}' "$U/v1/runs"
+curl -s -m 1 -o /dev/null -X POST -H 'Content-Type: application/json' -d '{"fake_delay_ms":3000}' "$U/v1/runs"
 for _ in $(seq 40); do grep -q '^cancel' "$T_TMP/log" && break; sleep 0.05; done
 rid=$(awk '$1 == "request" {print $2}' "$T_TMP/log")
 expect_eq "cancel for the request whose client left" "$(awk '$1 == "cancel" {print $2}' "$T_TMP/log")" "$rid"
@@ -331,7 +332,7 @@ expect_error 503 unavailable null
 expect_eq "$WHAT: cancelled" "$(grep -c '^cancel' "$T_TMP/log")" 1
 
 # ---- SIGTERM to the front: in-flight requests finish, then it exits ----
-curl -s -o "$T_TMP/slow" -w '%{http_code}' -X POST -d '{"fake_delay_ms":700}' "$U/v1/runs" >"$T_TMP/slow.code" &
+curl -s -o "$T_TMP/slow" -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d '{"fake_delay_ms":700}' "$U/v1/runs" >"$T_TMP/slow.code" &
 slow=$!
 sleep 0.3
 kill -TERM "$FRONT"
@@ -348,7 +349,7 @@ wait "$FP"
 expect_ne "front killed: fake-parent's status" "$?" 0
 gone "$FP" "$FRONT"
 start_front
-curl -s -o "$T_TMP/orphan" -w '%{http_code}' -X POST -d '{"fake_delay_ms":3000}' "$U/v1/runs" >"$T_TMP/orphan.code" &
+curl -s -o "$T_TMP/orphan" -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d '{"fake_delay_ms":3000}' "$U/v1/runs" >"$T_TMP/orphan.code" &
 orphan=$!
 sleep 0.3
 kill -KILL "$FP"
