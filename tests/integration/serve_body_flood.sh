@@ -22,8 +22,15 @@ JSON
 serve_start --pool 0 --config "$T_TMP/config.json"
 FRONT=$(pgrep -P "$SPID" -x ward-front | head -1)
 [ -n "$FRONT" ] || { fail "no ward-front under $SPID"; done_testing; }
-# The front's own memory limit, as the host sees it.
-expect_eq "ward-front's data limit" "$(awk '/^Max data size/ {print $4 " " $5}' "/proc/$FRONT/limits")" "1073741824 1073741824"
+# The front's own memory limit, as the host sees it. Not under
+# AddressSanitizer: its shadow memory would count against the limit, so
+# the front sets none there, and its quarantine keeps freed bodies, so
+# peak memory says nothing either.
+ASAN=0
+ldd "$(dirname "$WARD")/ward-front" 2>/dev/null | grep -q libasan && ASAN=1
+if [ $ASAN = 0 ]; then
+  expect_eq "ward-front's data limit" "$(awk '/^Max data size/ {print $4 " " $5}' "/proc/$FRONT/limits")" "1073741824 1073741824"
+fi
 hwm() { awk '/^VmHWM/ {print int($2 / 1024)}' "/proc/$1/status"; } # MiB
 F0=$(hwm "$FRONT") P0=$(hwm "$SPID")
 
@@ -80,8 +87,8 @@ expect_match "tenant a: the error names the depth" "$(j .error.message)" 'nested
 
 F1=$(hwm "$FRONT") P1=$(hwm "$SPID")
 echo "# peak memory, MiB: front $F0 -> $F1, parent $P0 -> $P1" >&2
-[ $((F1 - F0)) -le $((4 * 32 + 32)) ] && ok || fail "ward-front's peak memory grew by $((F1 - F0)) MiB ($F0 -> $F1)"
-[ $((P1 - P0)) -le 64 ] && ok || fail "the parent's peak memory grew by $((P1 - P0)) MiB ($P0 -> $P1)"
+[ $ASAN = 1 ] || [ $((F1 - F0)) -le $((4 * 32 + 32)) ] && ok || fail "ward-front's peak memory grew by $((F1 - F0)) MiB ($F0 -> $F1)"
+[ $ASAN = 1 ] || [ $((P1 - P0)) -le 64 ] && ok || fail "the parent's peak memory grew by $((P1 - P0)) MiB ($P0 -> $P1)"
 
 # ---- and the server still serves its tenant ----
 post /v1/runs '{"language": "bash", "code": "echo still here"}' -H "Authorization: Bearer $TA"
