@@ -60,7 +60,8 @@ static const prop run_props[] = {
 static const prop screate_props[] = {
         {"language", P_STRING, true, NULL, 0, 0, LANG_SESSION, "The session's interpreter: "},
         {"idle_timeout", P_NUMBER, false, NULL, 1, 86400, 0,
-         "Seconds without a call after which the session ends by itself (default 600)."},
+         "Seconds without a call after which the session ends by itself: at most the policy's "
+         "session_idle_timeout (600 unless the policy sets it), which is also the default."},
         {NULL, 0, 0, NULL, 0, 0, 0, NULL},
 };
 static const prop exec_props[] = {

@@ -28,8 +28,9 @@
  *                  Anything else is answered 502 to the client.
  *   FRAME_CANCEL   "{}": the client went away; drop the work if you can.
  *
- * Everything a client sends is bounded: headers by libmicrohttpd's
- * per-connection memory; a body is not read at all without a token the
+ * Everything a client sends is bounded: its connections in number, per
+ * address, and in time (a deadline for the headers and one for the body,
+ * front-guard.c); headers by libmicrohttpd's per-connection memory; a body is not read at all without a token the
  * parent named (401 on the headers); bodies by body_max or file_max (413),
  * all bodies held at once by WARD_API_BUFFERED_MAX (503), a JSON body's
  * values and nesting by JSON_BOUNDS_INPUT (400), bodies parsed at once by

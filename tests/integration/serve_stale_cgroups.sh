@@ -14,13 +14,17 @@ cgroups_of() {
   local p
   for p in "$@"; do find /sys/fs/cgroup -type d -name "ward-$p-*" 2>/dev/null; done
 }
-# kill_all: SIGKILL to the server and every process under it at once; sets
-# KILLED to their pids.
+# kill_all: SIGKILL to the server and every process under it; sets KILLED
+# to their pids. The server is stopped first and killed last: killed
+# first, its death would send its hosts their PR_SET_PDEATHSIG (SIGTERM),
+# and a host that ran before its own SIGKILL came would clean up.
 kill_all() {
   local pids
+  kill -STOP "$SPID" 2>/dev/null
   pids=$(pstree -p "$SPID" 2>/dev/null | grep -o '([0-9]*)' | tr -d '()' | sort -u)
   [ -n "$pids" ] || pids=$SPID
-  kill -KILL $pids 2>/dev/null
+  kill -KILL $(printf '%s\n' $pids | grep -vx "$SPID") 2>/dev/null
+  kill -KILL "$SPID" 2>/dev/null
   # until each is reaped, not only dead: a zombie's pid is still taken
   for _ in $(seq 100); do
     local left=0 p
